@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test job: set up, then static checks and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+venv=.venv/bin
+
+echo "== ruff"
+$venv/ruff check .
+$venv/ruff format --check .
+echo "== mypy"
+$venv/mypy
+echo "== generated contracts are fresh"
+$venv/tradewire generate --check
+echo "== pytest"
+$venv/pytest "$@"

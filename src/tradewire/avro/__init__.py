@@ -1,0 +1,1 @@
+"""Avro schemas as tradewire sees them: positions, a strict parser, catalogs, forms, checks."""

@@ -1,0 +1,71 @@
+"""What every command shares: exit codes, consoles, and the repository configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from tradewire.avro.catalog import Catalog
+from tradewire.config import CONFIG_FILE, Config, find_config, load_config
+from tradewire.errors import ConfigError
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliState",
+    "console_err",
+    "console_out",
+]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_FINDINGS = 100
+
+
+def console_out() -> Console:
+    """Standard output, for results (never styled when piped)."""
+    return Console(soft_wrap=True, highlight=False)
+
+
+def console_err() -> Console:
+    """Standard error, for progress and summaries."""
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@dataclass
+class CliState:
+    """Per-invocation state: the `--config` option, resolved lazily."""
+
+    config_path: str | None
+    _config: Config | None = field(default=None, init=False)
+
+    @property
+    def config(self) -> Config:
+        """The repository configuration; ConfigError when there is none."""
+        if self._config is None:
+            if self.config_path is not None:
+                path = Path(self.config_path)
+                if not path.is_file():
+                    raise ConfigError(f"{path}: no such configuration file")
+            else:
+                found = find_config(Path.cwd())
+                if found is None:
+                    raise ConfigError(
+                        f"no {CONFIG_FILE} in {Path.cwd()} or its parents; run tradewire inside the repository "
+                        "or pass --config"
+                    )
+                path = found
+            self._config = load_config(path)
+        return self._config
+
+    def catalog(self) -> Catalog:
+        """Every schema of the working tree, parsed together."""
+        config = self.config
+        if not config.schemas_path.is_dir():
+            raise ConfigError(f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})")
+        return Catalog.from_directory(config.root, config.schemas)

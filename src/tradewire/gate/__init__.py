@@ -1,0 +1,1 @@
+"""The compatibility gate: lint rules, breaking-change checks, findings and their formats."""
