@@ -12,12 +12,12 @@ import keyword
 from pathlib import Path
 
 from tradewire.avro.catalog import Catalog
-from tradewire.avro.model import Named
+from tradewire.avro.model import Fixed, Named
 from tradewire.avro.pynames import python_name_problem
 from tradewire.config import Config
 from tradewire.errors import CodegenError
 from tradewire_codegen.literals import string_literal
-from tradewire_codegen.module import HEADER, ModulePlan, definitions, render_module, sort_names
+from tradewire_codegen.module import HEADER, ModulePlan, definitions, first_party_imports, render_module
 from tradewire_codegen.typemap import PyName
 
 __all__ = ["HEADER", "generate_sources", "stale", "write"]
@@ -52,7 +52,8 @@ def plan_modules(catalog: Catalog, config: Config) -> tuple[dict[str, ModulePlan
             problem = python_name_problem("type", named.name)
             if problem:
                 raise CodegenError(f"{schema_file.path}: {problem}")
-            names[named.fullname] = PyName(module, named.name, schema_file.path, named is schema_file.top)
+            is_fixed = isinstance(named, Fixed)
+            names[named.fullname] = PyName(module, named.name, schema_file.path, named is schema_file.top, is_fixed)
             plan = plans.setdefault(module, ModulePlan(module, named.namespace, [], []))
             plan.types.append((named, schema_file))
             if schema_file not in plan.files:
@@ -113,24 +114,17 @@ def _render_package(plans: dict[str, ModulePlan], names: dict[str, PyName], pack
         "",
         "from __future__ import annotations",
         "",
-        "from tradewire.avro import record as _record",
     ]
     exported: list[str] = []
+    classes: dict[str, set[str]] = {}
     for module in sorted(plans):
         module_names = [
             names[named.fullname].name for named, _ in plans[module].types if counts[names[named.fullname].name] == 1
         ]
-        if not module_names:
-            continue
-        exported.extend(module_names)
-        ordered = sort_names(module_names)
-        line = f"from {package}.{module} import {', '.join(ordered)}"
-        if len(line) <= 120:
-            lines.append(line)
-        else:
-            lines.append(f"from {package}.{module} import (")
-            lines.extend(f"    {name}," for name in ordered)
-            lines.append(")")
+        if module_names:
+            exported.extend(module_names)
+            classes[module] = set(module_names)
+    lines.extend(first_party_imports({"record"}, classes, package))
     for schema_file in catalog.dependency_order():
         top = schema_file.top
         if top is not None and schema_file.topic is not None and counts[names[top.fullname].name] == 1:

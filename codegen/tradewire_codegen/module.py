@@ -11,6 +11,7 @@ from tradewire.avro.catalog import KEY_ATTRIBUTE, TOPIC_ATTRIBUTE, SchemaFile
 from tradewire.avro.model import Array, AvroType, Enum, Field, Fixed, Map, Named, Primitive, Record, Ref, Union, deref
 from tradewire.avro.pynames import enum_member_name, field_attribute_name, python_name_problem
 from tradewire.errors import CodegenError
+from tradewire_codegen.dicts import DictRenderer
 from tradewire_codegen.literals import chunked_string, docstring_lines, string_literal
 from tradewire_codegen.typemap import PyName, TypeMapper, json_literal
 from tradewire_codegen.wire import WireRenderer
@@ -67,7 +68,9 @@ def render_module(plan: ModulePlan, names: dict[str, PyName], package: str) -> s
         if isinstance(named, Enum):
             body.extend(_render_enum(named, source, python_name, mapper))
         elif isinstance(named, Fixed):
-            body.append(f"{python_name}: TypeAlias = {mapper.fixed_alias(named, source.path)}")
+            alias = mapper.fixed_alias(named, source.path)
+            body.append(f"{python_name}: TypeAlias = {alias[0]}")
+            body.extend(alias[1:])
             body.append(f'"""{_fixed_doc(named)}"""')
         elif isinstance(named, Record):
             body.extend(_render_record(named, source, python_name, mapper))
@@ -81,12 +84,9 @@ def render_module(plan: ModulePlan, names: dict[str, PyName], package: str) -> s
     head.extend(_imports(mapper, package))
     head.append("")
     head.extend(_list_assignment("__all__", sorted(exported, key=_all_key)))
-    aliases = []
-    for alias, value in sorted(mapper.aliases.items()):
-        aliases.append(f"{alias}: TypeAlias = {value}")
-    if aliases:
+    if mapper.aliases:
         head.append("")
-        head.extend(aliases)
+        head.extend(f"{name}: TypeAlias = {value}" for name, value in sorted(mapper.aliases.items()))
     return "\n".join(head + body) + "\n"
 
 
@@ -110,19 +110,27 @@ def _imports(mapper: TypeMapper, package: str) -> list[str]:
         lines.append(f"from typing import {', '.join(typing_names)}")
     if len(lines) > 2:
         lines.append("")
-    for module in sorted(imports.runtime):
-        lines.append(f"from tradewire.avro import {module} as _{module}")
-    for module in sorted(imports.classes):
-        names = sort_names(imports.classes[module])
-        line = f"from {package}.{module} import {', '.join(names)}"
-        if len(line) <= 120:
-            lines.append(line)
-        else:
-            lines.append(f"from {package}.{module} import (")
-            lines.extend(f"    {name}," for name in names)
-            lines.append(")")
+    lines.extend(first_party_imports(imports.runtime, imports.classes, package))
     if lines[-1] == "":
         lines.pop()
+    return lines
+
+
+def first_party_imports(runtime: set[str], classes: dict[str, set[str]], package: str) -> list[str]:
+    """`from` imports of tradewire's runtime and of generated classes, in isort order."""
+    statements: list[tuple[str, list[str]]] = [(f"from tradewire.avro import {m} as _{m}", []) for m in runtime]
+    for module, module_names in classes.items():
+        statements.append((f"from {package}.{module} import ", sort_names(module_names)))
+    lines: list[str] = []
+    for head, names in sorted(statements, key=lambda item: (item[0].split()[1], item[0])):
+        if not names:
+            lines.append(head)
+        elif len(head) + len(", ".join(names)) <= 120:
+            lines.append(head + ", ".join(names))
+        else:
+            lines.append(head + "(")
+            lines.extend(f"    {name}," for name in names)
+            lines.append(")")
     return lines
 
 
@@ -179,7 +187,11 @@ def _tuple(items: list[str]) -> str:
 def _top_of(mapper: TypeMapper, path: str) -> str:
     for fullname, target in mapper.names.items():
         if target.source == path and target.top:
-            return mapper.class_name_by_fullname(fullname)
+            name = mapper.class_name_by_fullname(fullname)
+            if target.fixed:
+                mapper.use(runtime=("markers",))
+                return f"_markers.fixed_spec({name})"
+            return name
     raise CodegenError(f"no generated class for referenced schema {path}")
 
 
@@ -232,23 +244,35 @@ def _render_record(record: Record, source: SchemaFile, python_name: str, mapper:
     if isinstance(topic, str) and isinstance(record.props.get(KEY_ATTRIBUTE), str):
         lines.extend(_partition_key(record, attributes))
     lines.extend(_binary_methods(record, python_name, attributes, mapper))
+    lines.extend(_dict_methods(record, python_name, attributes, mapper))
+    return lines
+
+
+def _dict_methods(record: Record, python_name: str, attributes: dict[str, str], mapper: TypeMapper) -> list[str]:
     mapper.use(typing=("Any",))
-    lines += ["", "    def to_avro(self) -> dict[str, Any]:"]
-    if record.fields:
-        lines.append("        return {")
-        for item in record.fields:
-            value = mapper.to_expr(item.type, f"self.{attributes[item.name]}")
-            lines.append(f"            {string_literal(item.name)}: {value},")
-        lines.append("        }")
+    renderer = DictRenderer(mapper)
+    mapper.reset_names()
+    body: list[str] = []
+    entries: list[str] = []
+    for item in record.fields:
+        statements, value = renderer.to_avro(item.type, f"self.{attributes[item.name]}")
+        body.extend(statements)
+        entries.append(f"{string_literal(item.name)}: {value},")
+    lines = ["", "    def to_avro(self) -> dict[str, Any]:", *(f"        {line}" for line in body)]
+    if entries:
+        lines += ["        return {", *(f"            {entry}" for entry in entries), "        }"]
     else:
         lines.append("        return {}")
+    mapper.reset_names()
+    body, entries = [], []
+    for item in record.fields:
+        statements, value = renderer.from_avro(item.type, f"record[{string_literal(item.name)}]")
+        body.extend(statements)
+        entries.append(f"{attributes[item.name]}={value},")
     lines += ["", "    @classmethod", f"    def from_avro(cls, record: dict[str, Any]) -> {python_name}:"]
-    if record.fields:
-        lines.append("        return cls(")
-        for item in record.fields:
-            value = mapper.from_expr(item.type, f"record[{string_literal(item.name)}]")
-            lines.append(f"            {attributes[item.name]}={value},")
-        lines.append("        )")
+    lines.extend(f"        {line}" for line in body)
+    if entries:
+        lines += ["        return cls(", *(f"            {entry}" for entry in entries), "        )"]
     else:
         lines.append("        return cls()")
     return lines
@@ -271,13 +295,14 @@ def _binary_methods(record: Record, python_name: str, attributes: dict[str, str]
         body.extend(wire.read(item.type, f"value_{attributes[item.name]}"))
     lines += ["", "    @classmethod", f"    def avro_read(cls, data: bytes, pos: int) -> tuple[{python_name}, int]:"]
     lines.extend(f"        {line}" for line in body)
-    if record.fields:
-        lines.append("        record = cls(")
-        lines.extend(f"            {attributes[item.name]}=value_{attributes[item.name]}," for item in record.fields)
-        lines.append("        )")
-        lines.append("        return record, pos")
-    else:
-        lines.append("        return cls(), pos")
+    # Decoded values already satisfy the contract (scale from the schema, precision and
+    # sizes checked while reading, instants in UTC), so __init__'s checks are skipped.
+    lines.append("        record = _record.new_record(cls)")
+    lines.extend(
+        f"        _record.set_field(record, {string_literal(attributes[item.name])}, value_{attributes[item.name]})"
+        for item in record.fields
+    )
+    lines.append("        return record, pos")
     return lines
 
 

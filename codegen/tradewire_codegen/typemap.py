@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tradewire.avro.binary import MAX_DECIMAL_PRECISION
 from tradewire.avro.model import (
     Array,
     AvroType,
@@ -61,6 +62,7 @@ class PyName:
     name: str
     source: str
     top: bool
+    fixed: bool = False
 
 
 @dataclass
@@ -151,6 +153,8 @@ class TypeMapper:
         if node.logical == "decimal":
             precision, scale = node.precision, node.scale
             assert precision is not None
+            if precision > MAX_DECIMAL_PRECISION:
+                raise CodegenError(f"decimals of more than {MAX_DECIMAL_PRECISION} digits are not supported")
             annotation = self.decimal_alias(precision, scale)
         elif node.logical is not None and (node.name, node.logical) in _LOGICAL_ANNOTATIONS:
             annotation, module, markers = _LOGICAL_ANNOTATIONS[(node.name, node.logical)]
@@ -167,8 +171,8 @@ class TypeMapper:
             return annotation[:-1] + ", " + self.props_marker(extra) + "]"
         return f"Annotated[{annotation}, {self.props_marker(extra)}]"
 
-    def fixed_alias(self, fixed: Fixed, source: str) -> str:
-        """The right-hand side of the module-level alias for a fixed type."""
+    def fixed_alias(self, fixed: Fixed, source: str) -> list[str]:
+        """The lines of the right-hand side of the module-level alias for a fixed type."""
         self.use(typing=("Annotated", "TypeAlias"), runtime=("markers",))
         args = [string_literal(fixed.fullname), str(fixed.size), string_literal(source)]
         if fixed.doc is not None:
@@ -176,21 +180,27 @@ class TypeMapper:
         if fixed.aliases:
             aliases = [string_literal(a) for a in fixed.aliases]
             args.append(f"aliases=({aliases[0]},)" if len(aliases) == 1 else f"aliases=({', '.join(aliases)})")
-        spec = f"_markers.FixedSpec({', '.join(args)})"
-        extra = {k: v for k, v in fixed.props.items() if k not in _logical_keys(fixed)}
+        if fixed.props:
+            props = [f"({string_literal(k)}, {json_literal(v)})" for k, v in fixed.props.items()]
+            args.append(f"props=({props[0]},)" if len(props) == 1 else f"props=({', '.join(props)})")
+        spec = "\n".join(["_markers.FixedSpec(", *(f"    {arg}," for arg in args), ")"])
         markers = [spec]
         if fixed.logical == "decimal":
             self.use("decimal")
             assert fixed.precision is not None
+            if fixed.precision > MAX_DECIMAL_PRECISION:
+                raise CodegenError(f"decimals of more than {MAX_DECIMAL_PRECISION} digits are not supported")
             markers.append(f"_markers.DecimalSpec({fixed.precision}, {fixed.scale})")
             base = "_decimal.Decimal"
         else:
             base = "bytes"
-            if fixed.logical is not None:
-                markers.append(f"_markers.LogicalType({string_literal(fixed.logical)})")
-        if extra:
-            markers.append(self.props_marker(extra))
-        return f"Annotated[{base}, {', '.join(markers)}]"
+        body = "\n".join(
+            f"{line}," if index == len(lines) - 1 else line
+            for marker in [base, *markers]
+            for lines in [marker.split("\n")]
+            for index, line in enumerate(lines)
+        )
+        return ["Annotated[", *(f"    {line}" for line in body.split("\n")), "]"]
 
     # -- conversions ------------------------------------------------------------------------
     def needs_to(self, node: AvroType) -> bool:
@@ -203,7 +213,8 @@ class TypeMapper:
         if isinstance(target, Map):
             return self.needs_to(target.values)
         if isinstance(target, Union):
-            return any(self.needs_to(b) for b in target.branches)
+            # fastavro reads a tuple inside a union as (branch name, value): arrays go as lists
+            return any(self.needs_to(b) or isinstance(deref(b), Array) for b in target.branches)
         return False
 
     def needs_from(self, node: AvroType) -> bool:
@@ -219,87 +230,27 @@ class TypeMapper:
             return any(self.needs_from(b) for b in target.branches)
         return False
 
-    def to_expr(self, node: AvroType, value: str, depth: int = 0) -> str:
-        """Expression converting `value` (of `node`'s Python type) to what fastavro writes."""
-        target = deref(node)
-        if not self.needs_to(target):
-            return value
-        item = f"item{depth}"
-        if isinstance(target, Record):
-            return f"{value}.to_avro()"
-        if isinstance(target, Array):
-            return f"[{self.to_expr(target.items, item, depth + 1)} for {item} in {value}]"
-        if isinstance(target, Map):
-            converted = self.to_expr(target.values, item, depth + 1)
-            return f"{{key{depth}: {converted} for key{depth}, {item} in {value}.items()}}"
-        if isinstance(target, Union):
-            return self.union_to_expr(target, value, depth)
-        raise CodegenError(f"cannot convert {target.type_name}")
-
-    def from_expr(self, node: AvroType, value: str, depth: int = 0) -> str:
-        """Expression converting what fastavro read (`value`) to `node`'s Python type."""
-        target = deref(node)
-        if not self.needs_from(target):
-            return value
-        item = f"item{depth}"
-        if isinstance(target, (Record, Enum)):
-            name = self.class_name(target)
-            return f"{name}.from_avro({value})" if isinstance(target, Record) else f"{name}({value})"
-        if isinstance(target, Array):
-            if not self.needs_from(target.items):
-                return f"tuple({value})"
-            return f"tuple({self.from_expr(target.items, item, depth + 1)} for {item} in {value})"
-        if isinstance(target, Map):
-            converted = self.from_expr(target.values, item, depth + 1)
-            return f"{{key{depth}: {converted} for key{depth}, {item} in {value}.items()}}"
-        if isinstance(target, Union):
-            return self.union_from_expr(target, value, depth)
-        raise CodegenError(f"cannot convert {target.type_name}")
-
-    def _optional_branch(self, union: Union) -> AvroType | None:
+    def optional_branch(self, union: Union) -> AvroType | None:
+        """The non-null branch of a `[null, T]` (or `[T, null]`) union, else None."""
         non_null = [b for b in union.branches if not (isinstance(b, Primitive) and b.name == "null")]
         if len(non_null) == 1 and len(union.branches) == 2:
             return non_null[0]
         return None
 
-    def _check_union(self, union: Union) -> list[Record]:
-        records = [deref(b) for b in union.branches if isinstance(deref(b), Record)]
-        enums = [deref(b) for b in union.branches if isinstance(deref(b), Enum)]
-        stringish = [b for b in union.branches if isinstance(deref(b), Primitive) and deref(b).type_name == "string"]
-        containers = [b for b in union.branches if isinstance(deref(b), (Array, Map)) and self.needs_from(b)]
-        if len(enums) > 1 or (enums and stringish):
+    def union_parts(self, union: Union) -> tuple[list[Record], Enum | None, Array | None, Map | None]:
+        """Record, enum, array and map branches of a union; refuses unions that fastavro's
+        values cannot tell apart (two enums, an enum and a string, a map and a record)."""
+        branches = [deref(b) for b in union.branches]
+        records = [b for b in branches if isinstance(b, Record)]
+        enums = [b for b in branches if isinstance(b, Enum)]
+        strings = [b for b in branches if isinstance(b, Primitive) and b.name == "string"]
+        arrays = [b for b in branches if isinstance(b, Array)]
+        maps = [b for b in branches if isinstance(b, Map)]
+        if len(enums) > 1 or (enums and strings):
             raise CodegenError("a union of an enum with another enum or a string cannot be decoded unambiguously")
-        if containers:
-            raise CodegenError("unions with arrays or maps of records or enums are not supported by codegen")
-        return [r for r in records if isinstance(r, Record)]
-
-    def union_to_expr(self, union: Union, value: str, depth: int) -> str:
-        branch = self._optional_branch(union)
-        if branch is not None:
-            return f"None if {value} is None else {self.to_expr(branch, value, depth)}"
-        records = self._check_union(union)
-        if len(records) == 1:
-            return f"{value}.to_avro() if isinstance({value}, {self.class_name(records[0])}) else {value}"
-        self.use(runtime=("record",))
-        return f"_record.union_to_avro({value})"
-
-    def union_from_expr(self, union: Union, value: str, depth: int) -> str:
-        branch = self._optional_branch(union)
-        if branch is not None:
-            return f"None if {value} is None else {self.from_expr(branch, value, depth)}"
-        records = self._check_union(union)
-        enums = [deref(b) for b in union.branches if isinstance(deref(b), Enum)]
-        expr = value
-        if enums:
-            assert isinstance(enums[0], Enum)
-            expr = f"{self.class_name(enums[0])}({value}) if isinstance({value}, str) else {value}"
-        if len(records) == 1:
-            return f"{self.class_name(records[0])}.from_avro({value}) if isinstance({value}, dict) else {expr}"
-        if records:
-            self.use(runtime=("record",))
-            mapping = ", ".join(f"{string_literal(r.fullname)}: {self.class_name(r)}" for r in records)
-            return f"_record.union_from_avro({expr}, {{{mapping}}})"
-        return expr
+        if maps and len(records) == 1:
+            raise CodegenError("a union of a map and a record cannot be decoded unambiguously")
+        return records, (enums[0] if enums else None), (arrays[0] if arrays else None), (maps[0] if maps else None)
 
     # -- checks ----------------------------------------------------------------------------
     def checks(self, node: AvroType, value: str, label: str, depth: int = 0) -> list[str]:
@@ -325,7 +276,7 @@ class TypeMapper:
             inner = self.checks(target.values, item, label, depth + 1)
             return [f"for {item} in {value}.values():", *("    " + line for line in inner)] if inner else []
         if isinstance(target, Union):
-            branch = self._optional_branch(target)
+            branch = self.optional_branch(target)
             if branch is None:
                 return []
             inner = self.checks(branch, value, label, depth)

@@ -77,12 +77,18 @@ _MICROSECOND = datetime.timedelta(microseconds=1)
 _FLOAT = struct.Struct("<f")
 _DOUBLE = struct.Struct("<d")
 _CONTEXTS: dict[int, decimal.Context] = {}
-_POW10: tuple[int, ...] = tuple(10**exponent for exponent in range(64))
+# Avro decimals are bounded by their byte size, not by a digit count; 400 digits is far
+# beyond any price or quantity and keeps every power of ten a table lookup.
+MAX_DECIMAL_PRECISION = 400
+_POW10: tuple[int, ...] = tuple(10**exponent for exponent in range(MAX_DECIMAL_PRECISION + 1))
 
 
 # -- writing ---------------------------------------------------------------------------
 def write_long(buf: bytearray, value: int) -> None:
     """Zig-zag varint of a 64-bit integer."""
+    if 0 <= value < 64:  # one byte: lengths, counts, indexes and small numbers
+        buf.append(value << 1)
+        return
     if not _LONG_MIN <= value <= _LONG_MAX:
         raise ContractViolationError(f"{value} does not fit an Avro long")
     n = (value << 1) ^ (value >> 63)
@@ -123,7 +129,11 @@ def write_bytes(buf: bytearray, value: bytes) -> None:
 def write_string(buf: bytearray, value: str) -> None:
     """Length-prefixed UTF-8."""
     encoded = value.encode()
-    write_long(buf, len(encoded))
+    size = len(encoded)
+    if size < 64:
+        buf.append(size << 1)
+    else:
+        write_long(buf, size)
     buf += encoded
 
 
@@ -139,13 +149,6 @@ def write_uuid(buf: bytearray, value: uuid.UUID) -> None:
     write_string(buf, str(value))
 
 
-def _pow10(exponent: int) -> int:
-    if exponent < len(_POW10):
-        return _POW10[exponent]
-    result: int = 10**exponent
-    return result
-
-
 def unscaled_decimal(value: decimal.Decimal, precision: int, scale: int, name: str = "value") -> int:
     """The unscaled integer of `value` at `scale`; ContractViolationError if it does not fit."""
     if type(value) is not decimal.Decimal:
@@ -156,10 +159,14 @@ def unscaled_decimal(value: decimal.Decimal, precision: int, scale: int, name: s
         numerator, denominator = value.as_integer_ratio()
     except (ValueError, OverflowError):
         raise ContractViolationError(f"{name} must be a finite decimal, not {value}") from None
-    unscaled, remainder = divmod(numerator * _pow10(scale), denominator)
-    if remainder:
-        raise ContractViolationError(f"{name}={value} has more than {scale} decimal places")
-    if not -_pow10(precision) < unscaled < _pow10(precision):
+    if denominator == 1:
+        unscaled = numerator * _POW10[scale]
+    else:
+        unscaled, remainder = divmod(numerator * _POW10[scale], denominator)
+        if remainder:
+            raise ContractViolationError(f"{name}={value} has more than {scale} decimal places")
+    limit = _POW10[precision]
+    if not -limit < unscaled < limit:
         raise ContractViolationError(f"{name}={value} has more than {precision - scale} digits before the point")
     return unscaled
 
@@ -168,7 +175,11 @@ def write_decimal(buf: bytearray, value: decimal.Decimal, precision: int, scale:
     """A decimal as length-prefixed big-endian two's complement of its unscaled value."""
     unscaled = unscaled_decimal(value, precision, scale)
     size = (abs(unscaled).bit_length() + 8) // 8
-    write_bytes(buf, unscaled.to_bytes(size, "big", signed=True))
+    if size < 64:
+        buf.append(size << 1)
+    else:
+        write_long(buf, size)
+    buf += unscaled.to_bytes(size, "big", signed=True)
 
 
 def write_decimal_fixed(buf: bytearray, value: decimal.Decimal, precision: int, scale: int, size: int) -> None:
@@ -349,18 +360,25 @@ def _context(precision: int) -> decimal.Context:
     return context
 
 
-def read_decimal(data: bytes, pos: int, precision: int, scale: int) -> tuple[decimal.Decimal, int]:
-    """A bytes decimal."""
-    chunk, pos = read_bytes(data, pos)
+def _decimal(chunk: bytes, precision: int, scale: int) -> decimal.Decimal:
+    unscaled = int.from_bytes(chunk, "big", signed=True)
+    limit = _POW10[precision]
+    if not -limit < unscaled < limit:
+        raise DecodeError(f"decimal {unscaled}E-{scale} has more than {precision} digits")
     context = _context(precision)
-    return context.create_decimal(int.from_bytes(chunk, "big", signed=True)).scaleb(-scale, context), pos
+    return context.create_decimal(unscaled).scaleb(-scale, context)
+
+
+def read_decimal(data: bytes, pos: int, precision: int, scale: int) -> tuple[decimal.Decimal, int]:
+    """A bytes decimal, refused when it has more digits than `precision`."""
+    chunk, pos = read_bytes(data, pos)
+    return _decimal(chunk, precision, scale), pos
 
 
 def read_decimal_fixed(data: bytes, pos: int, precision: int, scale: int, size: int) -> tuple[decimal.Decimal, int]:
-    """A fixed decimal."""
+    """A fixed decimal, refused when it has more digits than `precision`."""
     chunk, pos = _take(data, pos, size)
-    context = _context(precision)
-    return context.create_decimal(int.from_bytes(chunk, "big", signed=True)).scaleb(-scale, context), pos
+    return _decimal(chunk, precision, scale), pos
 
 
 def read_timestamp_micros(data: bytes, pos: int) -> tuple[datetime.datetime, int]:

@@ -9,6 +9,7 @@ schema from a class, which is how the generator's output is checked against its 
 from __future__ import annotations
 
 import datetime
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeAlias
 
@@ -24,6 +25,7 @@ __all__ = [
     "LogicalType",
     "TimeMillis",
     "TimestampMillis",
+    "fixed_spec",
 ]
 
 
@@ -51,13 +53,37 @@ class DecimalSpec:
 
 @dataclass(frozen=True, slots=True)
 class FixedSpec:
-    """A named Avro `fixed` type: bytes of exactly `size` bytes (or a decimal stored in them)."""
+    """A named Avro `fixed` type: bytes of exactly `size` bytes (or a decimal stored in them).
+
+    `props` holds its other schema attributes (a logical type and its parameters included).
+    """
 
     fullname: str
     size: int
     source: str
     doc: str | None = None
     aliases: tuple[str, ...] = ()
+    props: tuple[tuple[str, Any], ...] = ()
+
+    def schema(self) -> dict[str, Any]:
+        """The standalone schema of this fixed type."""
+        space, _, name = self.fullname.rpartition(".")
+        out: dict[str, Any] = {"type": "fixed", "name": name, "namespace": space}
+        if self.doc is not None:
+            out["doc"] = self.doc
+        out["size"] = self.size
+        out.update(self.props)
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
+        return out
+
+
+def fixed_spec(alias: Any) -> FixedSpec:
+    """The FixedSpec inside the `Annotated` alias of a generated fixed type."""
+    for marker in typing.get_args(alias)[1:]:
+        if isinstance(marker, FixedSpec):
+            return marker
+    raise TypeError(f"{alias!r} is not a generated fixed type")
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,7 @@ class SchemaParser:
             )
             return None
         if base == "fixed":
-            max_precision = math.floor(math.log10(2 ** (8 * size - 1) - 1)) if size > 0 else 0
+            max_precision = _fixed_digits(size)
             if precision > max_precision:
                 self.warn(
                     join_pointer(pointer, "precision"),
@@ -441,6 +441,15 @@ class SchemaParser:
         )
         self.defined[fullname] = fixed
         return fixed
+
+
+def _fixed_digits(size: int) -> int:
+    """How many decimal digits a fixed of `size` bytes holds (Java's formula, without huge integers)."""
+    if size <= 0:
+        return 0
+    if size <= 64:
+        return math.floor(math.log10(2 ** (8 * size - 1) - 1))
+    return math.floor((8 * size - 1) * math.log10(2))
 
 
 def _describe(node: AvroType) -> str:

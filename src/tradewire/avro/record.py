@@ -14,27 +14,31 @@ import enum
 import io
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import fastavro
 
 from tradewire.avro.binary import unscaled_decimal
+from tradewire.avro.markers import FixedSpec
 from tradewire.errors import ContractViolationError, DecodeError
 
 if TYPE_CHECKING:
-    from tradewire.contracts.common import EventMetadata
+    import uuid
 
 __all__ = [
     "AvroEnum",
     "Contract",
     "Event",
+    "EventMetadataLike",
     "Record",
     "check_decimal",
     "check_fixed",
     "check_timestamp",
     "date_from_days",
     "decimal_from_bytes",
+    "new_record",
     "parsed_schema",
+    "set_field",
     "timestamp_from_micros",
     "union_from_avro",
     "union_to_avro",
@@ -79,7 +83,7 @@ class Contract(Record):
     __slots__ = ()
     __avro_schema__: ClassVar[str]
     __avro_fingerprint__: ClassVar[str]
-    __avro_references__: ClassVar[tuple[type[Contract] | type[AvroEnum], ...]] = ()
+    __avro_references__: ClassVar[tuple[type[Contract] | type[AvroEnum] | FixedSpec, ...]] = ()
     SUBJECT: ClassVar[str]
 
     def encode(self) -> bytes:
@@ -121,11 +125,28 @@ class Event(Contract):
     TOPIC: ClassVar[str]
     KEY_FIELD: ClassVar[str]
     if TYPE_CHECKING:
-        metadata: EventMetadata
+        metadata: EventMetadataLike
 
     def partition_key(self) -> str:
         """The value of the key field as the string Kafka partitions by."""
         raise NotImplementedError
+
+
+class EventMetadataLike(Protocol):
+    """What the runtime reads from an event's shared metadata record."""
+
+    @property
+    def event_id(self) -> uuid.UUID: ...
+    @property
+    def correlation_id(self) -> uuid.UUID: ...
+    @property
+    def causation_id(self) -> uuid.UUID | None: ...
+    @property
+    def produced_at(self) -> datetime.datetime: ...
+    @property
+    def source_agent(self) -> str: ...
+    @property
+    def traceparent(self) -> str | None: ...
 
 
 class AvroEnum(enum.StrEnum):
@@ -157,9 +178,11 @@ def parsed_schema(cls: type[Any]) -> Any:
     if cached is not None:
         return cached
     named: dict[str, Any] = {}
-    seen: set[type[Any]] = set()
+    seen: set[Any] = set()
 
-    def parse(contract: type[Any]) -> Any:
+    def parse(contract: Any) -> Any:
+        if isinstance(contract, FixedSpec):
+            return fastavro.parse_schema(contract.schema(), named_schemas=named)
         for reference in contract.__avro_references__ if issubclass(contract, Contract) else ():
             if reference not in seen:
                 seen.add(reference)
@@ -168,6 +191,13 @@ def parsed_schema(cls: type[Any]) -> Any:
 
     parsed = _PARSED[cls] = parse(cls)
     return parsed
+
+
+new_record = object.__new__
+"""Allocate a record without running `__init__` (decoders set fields already validated)."""
+
+set_field = object.__setattr__
+"""Set a field of a frozen record being decoded."""
 
 
 def check_decimal(value: Any, precision: int, scale: int, name: str) -> None:

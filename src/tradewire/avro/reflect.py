@@ -138,7 +138,7 @@ class _Reflector:
         if extra is not None:
             props.update(extra.items)
         if fixed is not None:
-            return self.fixed(fixed, props, namespace)
+            return self.fixed(fixed, namespace)
         if primitive is not None:
             name = primitive.name
         elif spec is not None:
@@ -154,7 +154,7 @@ class _Reflector:
             name = plain
         return {"type": name, **props} if props else name
 
-    def fixed(self, fixed: FixedSpec, props: dict[str, Any], namespace: str) -> Any:
+    def fixed(self, fixed: FixedSpec, namespace: str) -> Any:
         if fixed.fullname in self.written or fixed.source != self.home:
             return _relative(fixed.fullname, namespace)
         self.written.add(fixed.fullname)
@@ -165,7 +165,7 @@ class _Reflector:
         if fixed.doc is not None:
             out["doc"] = fixed.doc
         out["size"] = fixed.size
-        out.update(props)
+        out.update(fixed.props)
         if fixed.aliases:
             out["aliases"] = [_relative(alias, space) for alias in fixed.aliases]
         return out

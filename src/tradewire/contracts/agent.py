@@ -168,19 +168,18 @@ class AgentHealthReported(_record.Event):
                 items3[key4] = item1
             count2, pos = _binary.read_count(data, pos, 2)
         value_details = items3
-        record = cls(
-            metadata=value_metadata,
-            agent_id=value_agent_id,
-            role=value_role,
-            status=value_status,
-            heartbeat_sequence=value_heartbeat_sequence,
-            window_seconds=value_window_seconds,
-            events_handled=value_events_handled,
-            events_failed=value_events_failed,
-            consumer_lag=value_consumer_lag,
-            p99_hop_latency_micros=value_p99_hop_latency_micros,
-            details=value_details,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "agent_id", value_agent_id)
+        _record.set_field(record, "role", value_role)
+        _record.set_field(record, "status", value_status)
+        _record.set_field(record, "heartbeat_sequence", value_heartbeat_sequence)
+        _record.set_field(record, "window_seconds", value_window_seconds)
+        _record.set_field(record, "events_handled", value_events_handled)
+        _record.set_field(record, "events_failed", value_events_failed)
+        _record.set_field(record, "consumer_lag", value_consumer_lag)
+        _record.set_field(record, "p99_hop_latency_micros", value_p99_hop_latency_micros)
+        _record.set_field(record, "details", value_details)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

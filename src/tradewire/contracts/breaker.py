@@ -149,16 +149,15 @@ class AgentBreakerTriggered(_record.Event):
         value_threshold, pos = _binary.read_decimal(data, pos, 18, 6)
         value_reason, pos = _binary.read_string(data, pos)
         value_cooldown_until, pos = _binary.read_timestamp_micros(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            agent_id=value_agent_id,
-            role=value_role,
-            trigger=value_trigger,
-            observed_value=value_observed_value,
-            threshold=value_threshold,
-            reason=value_reason,
-            cooldown_until=value_cooldown_until,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "agent_id", value_agent_id)
+        _record.set_field(record, "role", value_role)
+        _record.set_field(record, "trigger", value_trigger)
+        _record.set_field(record, "observed_value", value_observed_value)
+        _record.set_field(record, "threshold", value_threshold)
+        _record.set_field(record, "reason", value_reason)
+        _record.set_field(record, "cooldown_until", value_cooldown_until)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -308,15 +307,14 @@ class BreakerReset(_record.Event):
             value_trigger_event_id = None
         else:
             value_trigger_event_id, pos = _binary.read_uuid(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            breaker_id=value_breaker_id,
-            scope=value_scope,
-            agent_id=value_agent_id,
-            reset_by=value_reset_by,
-            reason=value_reason,
-            trigger_event_id=value_trigger_event_id,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "breaker_id", value_breaker_id)
+        _record.set_field(record, "scope", value_scope)
+        _record.set_field(record, "agent_id", value_agent_id)
+        _record.set_field(record, "reset_by", value_reset_by)
+        _record.set_field(record, "reason", value_reason)
+        _record.set_field(record, "trigger_event_id", value_trigger_event_id)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -448,14 +446,13 @@ class SystemEmergencyTriggered(_record.Event):
             count2, pos = _binary.read_count(data, pos, 1)
         value_triggered_by = tuple(items3)
         value_requires_manual_reset, pos = _binary.read_boolean(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            breaker_id=value_breaker_id,
-            severity=value_severity,
-            reason=value_reason,
-            triggered_by=value_triggered_by,
-            requires_manual_reset=value_requires_manual_reset,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "breaker_id", value_breaker_id)
+        _record.set_field(record, "severity", value_severity)
+        _record.set_field(record, "reason", value_reason)
+        _record.set_field(record, "triggered_by", value_triggered_by)
+        _record.set_field(record, "requires_manual_reset", value_requires_manual_reset)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

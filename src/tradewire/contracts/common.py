@@ -115,14 +115,13 @@ class EventMetadata(_record.Contract):
             value_traceparent = None
         else:
             value_traceparent, pos = _binary.read_string(data, pos)
-        record = cls(
-            event_id=value_event_id,
-            correlation_id=value_correlation_id,
-            causation_id=value_causation_id,
-            produced_at=value_produced_at,
-            source_agent=value_source_agent,
-            traceparent=value_traceparent,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "event_id", value_event_id)
+        _record.set_field(record, "correlation_id", value_correlation_id)
+        _record.set_field(record, "causation_id", value_causation_id)
+        _record.set_field(record, "produced_at", value_produced_at)
+        _record.set_field(record, "source_agent", value_source_agent)
+        _record.set_field(record, "traceparent", value_traceparent)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

@@ -162,17 +162,16 @@ class OrderCancelled(_record.Event):
         value_filled_quantity, pos = _binary.read_decimal(data, pos, 18, 8)
         value_reason, pos = _binary.read_enum(data, pos, CancelReason)
         value_cancelled_at, pos = _binary.read_timestamp_micros(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            order_id=value_order_id,
-            client_order_id=value_client_order_id,
-            venue=value_venue,
-            cancelled_quantity=value_cancelled_quantity,
-            filled_quantity=value_filled_quantity,
-            reason=value_reason,
-            cancelled_at=value_cancelled_at,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "order_id", value_order_id)
+        _record.set_field(record, "client_order_id", value_client_order_id)
+        _record.set_field(record, "venue", value_venue)
+        _record.set_field(record, "cancelled_quantity", value_cancelled_quantity)
+        _record.set_field(record, "filled_quantity", value_filled_quantity)
+        _record.set_field(record, "reason", value_reason)
+        _record.set_field(record, "cancelled_at", value_cancelled_at)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -403,25 +402,24 @@ class OrderFilled(_record.Event):
         value_filled_at, pos = _binary.read_timestamp_micros(data, pos)
         value_trade_date, pos = _binary.read_date(data, pos)
         value_is_final, pos = _binary.read_boolean(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            order_id=value_order_id,
-            client_order_id=value_client_order_id,
-            venue=value_venue,
-            fill_id=value_fill_id,
-            side=value_side,
-            fill_quantity=value_fill_quantity,
-            fill_price=value_fill_price,
-            cumulative_quantity=value_cumulative_quantity,
-            remaining_quantity=value_remaining_quantity,
-            fee=value_fee,
-            fee_currency=value_fee_currency,
-            liquidity=value_liquidity,
-            filled_at=value_filled_at,
-            trade_date=value_trade_date,
-            is_final=value_is_final,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "order_id", value_order_id)
+        _record.set_field(record, "client_order_id", value_client_order_id)
+        _record.set_field(record, "venue", value_venue)
+        _record.set_field(record, "fill_id", value_fill_id)
+        _record.set_field(record, "side", value_side)
+        _record.set_field(record, "fill_quantity", value_fill_quantity)
+        _record.set_field(record, "fill_price", value_fill_price)
+        _record.set_field(record, "cumulative_quantity", value_cumulative_quantity)
+        _record.set_field(record, "remaining_quantity", value_remaining_quantity)
+        _record.set_field(record, "fee", value_fee)
+        _record.set_field(record, "fee_currency", value_fee_currency)
+        _record.set_field(record, "liquidity", value_liquidity)
+        _record.set_field(record, "filled_at", value_filled_at)
+        _record.set_field(record, "trade_date", value_trade_date)
+        _record.set_field(record, "is_final", value_is_final)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -669,21 +667,20 @@ class OrderPlaced(_record.Event):
         else:
             value_stop_price, pos = _binary.read_decimal(data, pos, 18, 8)
         value_placed_at, pos = _binary.read_timestamp_micros(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            order_id=value_order_id,
-            client_order_id=value_client_order_id,
-            venue=value_venue,
-            signal_id=value_signal_id,
-            side=value_side,
-            order_type=value_order_type,
-            time_in_force=value_time_in_force,
-            quantity=value_quantity,
-            limit_price=value_limit_price,
-            stop_price=value_stop_price,
-            placed_at=value_placed_at,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "order_id", value_order_id)
+        _record.set_field(record, "client_order_id", value_client_order_id)
+        _record.set_field(record, "venue", value_venue)
+        _record.set_field(record, "signal_id", value_signal_id)
+        _record.set_field(record, "side", value_side)
+        _record.set_field(record, "order_type", value_order_type)
+        _record.set_field(record, "time_in_force", value_time_in_force)
+        _record.set_field(record, "quantity", value_quantity)
+        _record.set_field(record, "limit_price", value_limit_price)
+        _record.set_field(record, "stop_price", value_stop_price)
+        _record.set_field(record, "placed_at", value_placed_at)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -848,17 +845,16 @@ class OrderRejected(_record.Event):
         value_detail, pos = _binary.read_string(data, pos)
         value_rejected_by, pos = _binary.read_string(data, pos)
         value_rejected_at, pos = _binary.read_timestamp_micros(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            order_id=value_order_id,
-            client_order_id=value_client_order_id,
-            venue=value_venue,
-            reason=value_reason,
-            detail=value_detail,
-            rejected_by=value_rejected_by,
-            rejected_at=value_rejected_at,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "order_id", value_order_id)
+        _record.set_field(record, "client_order_id", value_client_order_id)
+        _record.set_field(record, "venue", value_venue)
+        _record.set_field(record, "reason", value_reason)
+        _record.set_field(record, "detail", value_detail)
+        _record.set_field(record, "rejected_by", value_rejected_by)
+        _record.set_field(record, "rejected_at", value_rejected_at)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

@@ -186,20 +186,19 @@ class LearningFeedbackRecorded(_record.Event):
         value_slippage_bps, pos = _binary.read_decimal(data, pos, 9, 4)
         value_signal_to_fill_micros, pos = _binary.read_long(data, pos)
         value_confidence_at_signal, pos = _binary.read_decimal(data, pos, 5, 4)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            signal_id=value_signal_id,
-            order_id=value_order_id,
-            strategy=value_strategy,
-            model_version=value_model_version,
-            outcome=value_outcome,
-            realized_pnl=value_realized_pnl,
-            pnl_currency=value_pnl_currency,
-            slippage_bps=value_slippage_bps,
-            signal_to_fill_micros=value_signal_to_fill_micros,
-            confidence_at_signal=value_confidence_at_signal,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "signal_id", value_signal_id)
+        _record.set_field(record, "order_id", value_order_id)
+        _record.set_field(record, "strategy", value_strategy)
+        _record.set_field(record, "model_version", value_model_version)
+        _record.set_field(record, "outcome", value_outcome)
+        _record.set_field(record, "realized_pnl", value_realized_pnl)
+        _record.set_field(record, "pnl_currency", value_pnl_currency)
+        _record.set_field(record, "slippage_bps", value_slippage_bps)
+        _record.set_field(record, "signal_to_fill_micros", value_signal_to_fill_micros)
+        _record.set_field(record, "confidence_at_signal", value_confidence_at_signal)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

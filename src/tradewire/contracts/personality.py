@@ -179,19 +179,18 @@ class PersonalityVarianceApplied(_record.Event):
         else:
             value_limit_price, pos = _binary.read_decimal(data, pos, 18, 8)
         value_seed, pos = _binary.read_long(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            signal_id=value_signal_id,
-            profile=value_profile,
-            mood=value_mood,
-            side=value_side,
-            base_quantity=value_base_quantity,
-            adjusted_quantity=value_adjusted_quantity,
-            variance_factor=value_variance_factor,
-            limit_price=value_limit_price,
-            seed=value_seed,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "signal_id", value_signal_id)
+        _record.set_field(record, "profile", value_profile)
+        _record.set_field(record, "mood", value_mood)
+        _record.set_field(record, "side", value_side)
+        _record.set_field(record, "base_quantity", value_base_quantity)
+        _record.set_field(record, "adjusted_quantity", value_adjusted_quantity)
+        _record.set_field(record, "variance_factor", value_variance_factor)
+        _record.set_field(record, "limit_price", value_limit_price)
+        _record.set_field(record, "seed", value_seed)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

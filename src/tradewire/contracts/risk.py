@@ -65,11 +65,10 @@ class SymbolLimit(_record.Record):
         value_symbol, pos = _binary.read_string(data, pos)
         value_max_position_quantity, pos = _binary.read_decimal(data, pos, 18, 8)
         value_max_order_notional, pos = _binary.read_decimal(data, pos, 20, 4)
-        record = cls(
-            symbol=value_symbol,
-            max_position_quantity=value_max_position_quantity,
-            max_order_notional=value_max_order_notional,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "max_position_quantity", value_max_position_quantity)
+        _record.set_field(record, "max_order_notional", value_max_order_notional)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
@@ -249,23 +248,25 @@ class RiskParametersUpdated(_record.Event):
         value_effective_from, pos = _binary.read_timestamp_micros(data, pos)
         value_updated_by, pos = _binary.read_string(data, pos)
         value_reason, pos = _binary.read_string(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            portfolio_id=value_portfolio_id,
-            parameters_version=value_parameters_version,
-            max_position_quantity=value_max_position_quantity,
-            max_order_notional=value_max_order_notional,
-            max_daily_loss=value_max_daily_loss,
-            max_drawdown_ratio=value_max_drawdown_ratio,
-            max_leverage=value_max_leverage,
-            symbol_limits=value_symbol_limits,
-            effective_from=value_effective_from,
-            updated_by=value_updated_by,
-            reason=value_reason,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "portfolio_id", value_portfolio_id)
+        _record.set_field(record, "parameters_version", value_parameters_version)
+        _record.set_field(record, "max_position_quantity", value_max_position_quantity)
+        _record.set_field(record, "max_order_notional", value_max_order_notional)
+        _record.set_field(record, "max_daily_loss", value_max_daily_loss)
+        _record.set_field(record, "max_drawdown_ratio", value_max_drawdown_ratio)
+        _record.set_field(record, "max_leverage", value_max_leverage)
+        _record.set_field(record, "symbol_limits", value_symbol_limits)
+        _record.set_field(record, "effective_from", value_effective_from)
+        _record.set_field(record, "updated_by", value_updated_by)
+        _record.set_field(record, "reason", value_reason)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
+        value1 = []
+        for item2 in self.symbol_limits:
+            value1.append(item2.to_avro())
         return {
             "metadata": self.metadata.to_avro(),
             "portfolio_id": self.portfolio_id,
@@ -275,7 +276,7 @@ class RiskParametersUpdated(_record.Event):
             "max_daily_loss": self.max_daily_loss,
             "max_drawdown_ratio": self.max_drawdown_ratio,
             "max_leverage": self.max_leverage,
-            "symbol_limits": [item0.to_avro() for item0 in self.symbol_limits],
+            "symbol_limits": value1,
             "effective_from": self.effective_from,
             "updated_by": self.updated_by,
             "reason": self.reason,
@@ -283,6 +284,7 @@ class RiskParametersUpdated(_record.Event):
 
     @classmethod
     def from_avro(cls, record: dict[str, Any]) -> RiskParametersUpdated:
+        value1 = tuple(SymbolLimit.from_avro(item2) for item2 in record["symbol_limits"])
         return cls(
             metadata=EventMetadata.from_avro(record["metadata"]),
             portfolio_id=record["portfolio_id"],
@@ -292,7 +294,7 @@ class RiskParametersUpdated(_record.Event):
             max_daily_loss=record["max_daily_loss"],
             max_drawdown_ratio=record["max_drawdown_ratio"],
             max_leverage=record["max_leverage"],
-            symbol_limits=tuple(SymbolLimit.from_avro(item0) for item0 in record["symbol_limits"]),
+            symbol_limits=value1,
             effective_from=record["effective_from"],
             updated_by=record["updated_by"],
             reason=record["reason"],
@@ -440,17 +442,16 @@ class SignalRiskAssessed(_record.Event):
             count2, pos = _binary.read_count(data, pos, 1)
         value_reasons = tuple(items3)
         value_valid_until, pos = _binary.read_timestamp_micros(data, pos)
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            signal_id=value_signal_id,
-            decision=value_decision,
-            approved_quantity=value_approved_quantity,
-            max_notional=value_max_notional,
-            risk_score=value_risk_score,
-            reasons=value_reasons,
-            valid_until=value_valid_until,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "signal_id", value_signal_id)
+        _record.set_field(record, "decision", value_decision)
+        _record.set_field(record, "approved_quantity", value_approved_quantity)
+        _record.set_field(record, "max_notional", value_max_notional)
+        _record.set_field(record, "risk_score", value_risk_score)
+        _record.set_field(record, "reasons", value_reasons)
+        _record.set_field(record, "valid_until", value_valid_until)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:

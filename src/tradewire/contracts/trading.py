@@ -226,21 +226,20 @@ class SignalGenerated(_record.Event):
                 items11[key12] = item9
             count10, pos = _binary.read_count(data, pos, 2)
         value_features = items11
-        record = cls(
-            metadata=value_metadata,
-            symbol=value_symbol,
-            venue=value_venue,
-            direction=value_direction,
-            strategy=value_strategy,
-            model_version=value_model_version,
-            confidence=value_confidence,
-            reference_price=value_reference_price,
-            target_price=value_target_price,
-            stop_price=value_stop_price,
-            horizon_seconds=value_horizon_seconds,
-            expires_at=value_expires_at,
-            features=value_features,
-        )
+        record = _record.new_record(cls)
+        _record.set_field(record, "metadata", value_metadata)
+        _record.set_field(record, "symbol", value_symbol)
+        _record.set_field(record, "venue", value_venue)
+        _record.set_field(record, "direction", value_direction)
+        _record.set_field(record, "strategy", value_strategy)
+        _record.set_field(record, "model_version", value_model_version)
+        _record.set_field(record, "confidence", value_confidence)
+        _record.set_field(record, "reference_price", value_reference_price)
+        _record.set_field(record, "target_price", value_target_price)
+        _record.set_field(record, "stop_price", value_stop_price)
+        _record.set_field(record, "horizon_seconds", value_horizon_seconds)
+        _record.set_field(record, "expires_at", value_expires_at)
+        _record.set_field(record, "features", value_features)
         return record, pos
 
     def to_avro(self) -> dict[str, Any]:
