@@ -127,7 +127,8 @@ class Catalog:
         return {f.top.fullname: f for f in self.files.values() if f.top is not None}
 
     def dependency_order(self, files: Iterable[SchemaFile] | None = None) -> list[SchemaFile]:
-        """Parsed files with every file after the files it references (ties broken by path)."""
+        """Parsed files, each after the files it references: files are visited in path order and
+        each one's dependencies are placed before it in the order it first uses them."""
         wanted = list(self.files.values() if files is None else files)
         ordered: list[SchemaFile] = []
         seen: set[str] = set()

@@ -303,7 +303,7 @@ class SchemaParser:
         name = self.check_name(value.get("name"), join_pointer(pointer, "name"), "name")
         if "." in name:
             fullname = name
-        elif "namespace" in value:
+        elif value.get("namespace") is not None:  # null or absent: inherit, as Avro Java does
             space = self.check_namespace(value["namespace"], join_pointer(pointer, "namespace"))
             fullname = qualify(name, space)
         else:
@@ -404,7 +404,7 @@ class SchemaParser:
                 raise self.invalid(join_pointer(where, index), f"enum symbol {symbol!r} appears twice")
             seen.add(symbol)
         default = value.get("default")
-        if default is not None and default not in seen:
+        if default is not None and (not isinstance(default, str) or default not in seen):
             raise self.invalid(
                 join_pointer(pointer, "default"),
                 f"enum default {default!r} is not one of the symbols",

@@ -156,11 +156,15 @@ class _Parser:
         match = _NUMBER.match(self.text, self.index)
         if match is None:
             raise self.fail("malformed number")
+        start = self.index
         self.index = match.end()
         literal = match.group(0)
         if match.group(1) or match.group(2):
             return float(literal)
-        return int(literal)
+        try:
+            return int(literal)
+        except ValueError:  # longer than Python's integer string conversion limit
+            raise self.fail(f"number with {len(literal)} digits is too long", start) from None
 
     def expect(self, char: str, what: str) -> None:
         self.skip_whitespace()
