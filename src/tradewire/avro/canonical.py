@@ -102,7 +102,9 @@ class _Writer:
             out["size"] = node.size
         out.update(node.props)
         if node.aliases:
-            out["aliases"] = [_relative(alias, node.namespace) for alias in node.aliases]
+            # Java writes aliases relative to the namespace; the expanded form (read by fastavro and
+            # the Apache Python checker, which only match full names) keeps them fully qualified
+            out["aliases"] = list(node.aliases) if self.expand else [_relative(a, node.namespace) for a in node.aliases]
         if isinstance(node, Enum) and node.default is not None:
             out["default"] = node.default
         return out

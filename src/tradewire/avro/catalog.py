@@ -101,12 +101,12 @@ class Catalog:
         return iter(self.files.values())
 
     def problems(self, *, include_warnings: bool = True) -> list[Problem]:
-        """Every problem of every file."""
+        """Every problem of every file (consequences of a problem reported elsewhere left out)."""
         return [
             problem
             for schema_file in self.files.values()
             for problem in schema_file.problems
-            if include_warnings or problem.fatal
+            if problem.primary and (include_warnings or problem.fatal)
         ]
 
     def locate(self, origin: Origin, *, key: bool = False) -> Position:
@@ -125,6 +125,10 @@ class Catalog:
     def by_fullname(self) -> dict[str, SchemaFile]:
         """Files that parsed, keyed by the full name of their top-level type."""
         return {f.top.fullname: f for f in self.files.values() if f.top is not None}
+
+    def by_subject(self) -> dict[str, SchemaFile]:
+        """Files that parsed, keyed by their registry subject."""
+        return {f.subject: f for f in self.files.values() if f.subject is not None}
 
     def dependency_order(self, files: Iterable[SchemaFile] | None = None) -> list[SchemaFile]:
         """Parsed files, each after the files it references: files are visited in path order and
@@ -214,11 +218,15 @@ class Catalog:
             self._build(other)
             target = self.types.get(fullname)
             if target is None:
+                in_cycle = any(p.rule == "REFERENCE_CYCLE" for p in other.problems)
                 raise InvalidSchema(
                     Problem(
-                        "UNKNOWN_TYPE",
+                        "REFERENCE_CYCLE" if in_cycle else "UNKNOWN_TYPE",
                         origin,
-                        f"type {fullname!r} is defined in {path}, which is not a valid schema",
+                        f"{path} is part of a reference cycle"
+                        if in_cycle
+                        else f"type {fullname!r} is defined in {path}, which is not a valid schema",
+                        primary=not in_cycle,
                     )
                 )
             if path not in schema_file.dependencies:

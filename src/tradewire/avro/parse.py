@@ -88,6 +88,8 @@ class Problem:
     origin: Origin
     message: str
     fatal: bool = True
+    primary: bool = True
+    """False for a consequence of another file's problem (reported there, not again here)."""
 
 
 class InvalidSchema(Exception):  # noqa: N818 - internal control flow, carries a Problem

@@ -13,7 +13,7 @@ from rich.table import Table
 from tradewire.avro.catalog import Catalog
 from tradewire.cli.context import EXIT_FINDINGS, EXIT_OK, CliState, console_err, console_out
 from tradewire.config import Config
-from tradewire.gate.breaking import BreakingReport, changed_types, compare, directions_for, history_from_catalogs
+from tradewire.gate.breaking import BreakingReport, changed_subjects, compare, directions_for, history_from_catalogs
 from tradewire.gate.findings import FORMATS, Finding, render
 from tradewire.gate.git import GitRepository
 from tradewire.gate.lint import lint as run_lint
@@ -106,8 +106,8 @@ def _offline_report(
 
     baseline = catalog_at(commit)
     catalogs: list[tuple[str, Catalog]] = []
-    changed = changed_types(current, baseline)
-    transitive = any(directions_for(config.compatibility.level(_subject(baseline, name)))[1] for name in changed)
+    changed = changed_subjects(current, baseline)
+    transitive = any(directions_for(config.compatibility.level(subject))[1] for subject in changed)
     if transitive:
         revisions = [r for r in repo.history(commit, directory) if r != commit]
         with Progress(console=console_err(), transient=True, disable=len(revisions) < 20) as progress:
@@ -117,12 +117,7 @@ def _offline_report(
                 progress.advance(task)
     catalogs.append((label, baseline))
     history = history_from_catalogs(catalogs)
-    return compare(current, history, config, baseline_label=label), label
-
-
-def _subject(catalog: Catalog, fullname: str) -> str:
-    schema_file = catalog.by_fullname().get(fullname)
-    return (schema_file.subject if schema_file else None) or fullname
+    return compare(current, history, config, baseline_label=label, baseline=baseline), label
 
 
 @click.command()

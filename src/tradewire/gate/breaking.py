@@ -26,7 +26,7 @@ from tradewire.gate.findings import Finding, normalize
 from tradewire.gate.lint import problem_findings
 from tradewire.gate.rules import RULES
 
-__all__ = ["BreakingReport", "Version", "changed_types", "compare", "directions_for", "history_from_catalogs"]
+__all__ = ["BreakingReport", "Version", "changed_subjects", "compare", "directions_for", "history_from_catalogs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,14 +208,14 @@ def _canonical(schema_file: SchemaFile) -> str:
     return dumps(to_json(schema_file.node, expand=True))
 
 
-def changed_types(current: Catalog, baseline: Catalog) -> set[str]:
-    """Full names of types that differ between `baseline` and `current` (or exist only at the baseline)."""
-    now = current.by_fullname()
+def changed_subjects(current: Catalog, baseline: Catalog) -> set[str]:
+    """Subjects whose schema differs between `baseline` and `current` (or exist only at the baseline)."""
+    now = current.by_subject()
     changed = set()
-    for fullname, old in baseline.by_fullname().items():
-        new = now.get(fullname)
+    for subject, old in baseline.by_subject().items():
+        new = now.get(subject)
         if new is None or _canonical(new) != _canonical(old):
-            changed.add(fullname)
+            changed.add(subject)
     return changed
 
 
@@ -225,64 +225,97 @@ def compare(
     config: Config,
     *,
     baseline_label: str,
+    baseline: Catalog | None = None,
 ) -> BreakingReport:
     """Compare every schema of `current` with its earlier versions.
 
-    `history` maps a type's full name to its distinct earlier versions, oldest first; the
-    last one is the baseline (the version at the ref, or the registry's latest).
+    `history` maps a registry subject to its distinct earlier versions, oldest first; the
+    last one is the baseline (the version at the ref, or the registry's latest). `baseline`,
+    when given, is the whole catalog at the ref, so that unreadable earlier versions are
+    reported rather than silently skipped.
     """
     _check_approvals(config.breaking.approve)
     comparison = _Comparison(current, config)
     report = BreakingReport(checked=sorted(f.path for f in current))
     comparison.findings.extend(problem_findings(current, current.problems(include_warnings=False), comparison.subjects))
-    present = current.by_fullname()
-    for fullname, versions in sorted(history.items()):
+    present = current.by_subject()
+    by_name = current.by_fullname()
+    if baseline is not None:
+        _unreadable_baselines(comparison, baseline, baseline_label)
+    for subject, versions in sorted(history.items()):
         if not versions:
             continue
-        baseline = versions[-1]
-        new = present.get(fullname)
-        old_subject = baseline.schema_file.subject or fullname
+        latest = versions[-1]
+        new = present.get(subject)
         if new is None:
-            if config.compatibility.level(old_subject) != "NONE":
-                comparison.findings.append(
-                    Finding(
-                        baseline.schema_file.path,
-                        1,
-                        1,
-                        "SCHEMA_REMOVED",
-                        f"{fullname} (subject {old_subject}) exists at {baseline_label} but no schema defines it now; "
-                        "agents may still produce or consume it. Instead, deprecate it first and approve the "
-                        "removal in tradewire.yaml once nothing uses it",
-                        "",
-                        old_subject,
-                    )
-                )
+            _subject_gone(comparison, latest, by_name, baseline_label)
             continue
-        level = config.compatibility.level(new.subject or fullname)
+        level = config.compatibility.level(subject)
         directions, transitive = directions_for(level)
-        if level == "NONE" or _canonical(new) == _canonical(baseline.schema_file):
+        if level == "NONE" or _canonical(new) == _canonical(latest.schema_file):
             continue
         report.compared += 1
-        _contract_rules(comparison, new, baseline, baseline_label)
-        targets = list(reversed(versions)) if transitive else [baseline]
+        _key_rule(comparison, new, latest, baseline_label)
+        targets = list(reversed(versions)) if transitive else [latest]
         for version in targets:
             for direction in directions:
                 comparison.compare_versions(new, version, direction)
     findings = normalize(comparison.findings)
-    return _apply_approvals(report, findings, config.breaking.approve, present)
+    return _apply_approvals(report, findings, config.breaking.approve, by_name)
 
 
-def _contract_rules(comparison: _Comparison, new: SchemaFile, baseline: Version, label: str) -> None:
-    old = baseline.schema_file
-    assert new.top is not None
-    if old.topic != new.topic and old.topic is not None:
+def _unreadable_baselines(comparison: _Comparison, baseline: Catalog, label: str) -> None:
+    for old in baseline:
+        new = comparison.current.files.get(old.path)
+        if old.ok or new is None or not new.ok:
+            continue
+        problem = next((p for p in old.problems if p.fatal), None)
+        reason = f"{problem.rule} {problem.message}" if problem else "it does not parse"
         comparison.finding(
-            Origin(new.path, "/tradewire.topic" if new.topic else "/name"),
+            Origin(new.path, ""),
+            "BASELINE_INVALID",
+            f"the version of {old.path} at {label} is not a valid schema ({reason}), so this change cannot be "
+            "checked against it; review it by hand and approve it, or fix the history",
+        )
+
+
+def _subject_gone(comparison: _Comparison, latest: Version, by_name: Mapping[str, SchemaFile], label: str) -> None:
+    old = latest.schema_file
+    assert old.top is not None
+    subject = old.subject or old.top.fullname
+    if comparison.config.compatibility.level(subject) == "NONE":
+        return
+    unreadable = comparison.current.files.get(old.path)
+    if unreadable is not None and not unreadable.ok:
+        return  # the file is still there but does not parse: its input finding says so
+    moved = by_name.get(old.top.fullname)
+    if moved is not None and moved.topic != old.topic:
+        comparison.finding(
+            Origin(moved.path, "/tradewire.topic" if moved.topic else "/name"),
             "TOPIC_CHANGED",
-            f"{new.top.name} moved from topic {old.topic!r} (at {label}) to {new.topic!r}; consumers of the old "
+            f"{old.top.name} moved from topic {old.topic!r} (at {label}) to {moved.topic!r}; consumers of the old "
             "topic stop receiving it. Instead, add a new event type for the new topic",
             key=True,
         )
+        return
+    comparison.findings.append(
+        Finding(
+            old.path,
+            1,
+            1,
+            "SCHEMA_REMOVED",
+            f"{old.top.fullname} (subject {subject}) exists at {label} but no schema defines it now; "
+            "agents may still produce or consume it. Instead, deprecate it first and approve the "
+            "removal in tradewire.yaml once nothing uses it",
+            "",
+            subject,
+        )
+    )
+
+
+def _key_rule(comparison: _Comparison, new: SchemaFile, latest: Version, label: str) -> None:
+    old = latest.schema_file
+    assert new.top is not None
     if old.key_field != new.key_field and old.key_field is not None:
         comparison.finding(
             Origin(new.path, "/tradewire.key" if new.key_field else "/name"),
@@ -330,27 +363,28 @@ def _apply_approvals(
 
 
 def history_from_catalogs(catalogs: Sequence[tuple[str, Catalog]]) -> dict[str, list[Version]]:
-    """Distinct versions of every type across catalogs given oldest first.
+    """Distinct versions of every subject across catalogs given oldest first.
 
     A version reappearing later (a revert) is not a new version, as in the registry; the
-    last catalog's version of each type is moved to the end, since it is the baseline.
+    last catalog's version of each subject is moved to the end, since it is the baseline,
+    and subjects absent from the last catalog are dropped (removed earlier, already judged).
     """
     history: dict[str, list[Version]] = {}
-    seen: dict[str, set[str]] = {}
     for label, catalog in catalogs:
-        for fullname, schema_file in catalog.by_fullname().items():
+        for subject, schema_file in catalog.by_subject().items():
+            versions = history.setdefault(subject, [])
             text = _canonical(schema_file)
-            if text not in seen.setdefault(fullname, set()):
-                seen[fullname].add(text)
-                history.setdefault(fullname, []).append(Version(label, catalog, schema_file))
-    if catalogs:
-        label, last = catalogs[-1]
-        for fullname, schema_file in last.by_fullname().items():
-            text = _canonical(schema_file)
-            versions = history[fullname]
-            versions[:] = [v for v in versions if _canonical(v.schema_file) != text]
-            versions.append(Version(label, last, schema_file))
-        for fullname in list(history):
-            if fullname not in last.by_fullname():
-                del history[fullname]
+            if all(_canonical(v.schema_file) != text for v in versions):
+                versions.append(Version(label, catalog, schema_file))
+    if not catalogs:
+        return history
+    label, last = catalogs[-1]
+    latest = last.by_subject()
+    for subject in list(history):
+        if subject not in latest:
+            del history[subject]
+            continue
+        text = _canonical(latest[subject])
+        history[subject] = [v for v in history[subject] if _canonical(v.schema_file) != text]
+        history[subject].append(Version(label, last, latest[subject]))
     return history

@@ -651,18 +651,19 @@ def test_a_type_defined_in_two_files_is_a_duplicate_in_the_later_file() -> None:
 
 
 def test_files_referencing_each_other_are_a_reference_cycle() -> None:
-    """Two files that reference each other report REFERENCE_CYCLE at the reference that closes the cycle."""
+    """Two files that reference each other report one REFERENCE_CYCLE, at the reference that closes
+    the cycle; both files are unusable, but the cycle is not reported twice."""
     a_text = '{"type": "record", "name": "A", "fields": [{"name": "b", "type": "B"}]}'
     b_text = '{"type": "record", "name": "B", "fields": [{"name": "a", "type": ["null", "A"], "default": null}]}'
     catalog = Catalog.from_texts({"schemas/a.avsc": a_text, "schemas/b.avsc": b_text})
     assert [
-        ("UNKNOWN_TYPE", "schemas/a.avsc", "/fields/0/type", Position(1, a_text.index('"B"') + 1), True),
         ("REFERENCE_CYCLE", "schemas/b.avsc", "/fields/0/type/1", Position(1, b_text.index('"A"') + 1), True),
     ] == _problem_summary(catalog)
     assert (
         "schemas/b.avsc and schemas/a.avsc reference each other; registry references must not form a cycle"
-        == catalog.problems()[1].message
+        == catalog.problems()[0].message
     )
+    assert (False, False) == (catalog.files["schemas/a.avsc"].ok, catalog.files["schemas/b.avsc"].ok)
 
 
 def test_locate_with_key_gives_the_member_name_position() -> None:
