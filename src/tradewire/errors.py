@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "ContractViolationError",
     "DecodeError",
+    "DevStackError",
     "GitError",
     "TradingSystemError",
 ]
@@ -34,3 +35,7 @@ class ContractViolationError(TradingSystemError, ValueError):
 
 class DecodeError(TradingSystemError, ValueError):
     """Bytes are not a valid Avro encoding of the expected type (truncated, corrupt, trailing data)."""
+
+
+class DevStackError(TradingSystemError):
+    """The local development stack (Kafka, registry) cannot be started, stopped or reached."""

@@ -17,6 +17,7 @@ import click
 from tradewire import __version__
 from tradewire.cli.context import EXIT_FAILURE, EXIT_USAGE, CliState, console_err
 from tradewire.cli.contracts import generate
+from tradewire.cli.dev import dev
 from tradewire.cli.gate import breaking, lint, rules
 from tradewire.errors import ConfigError, TradingSystemError
 
@@ -42,6 +43,7 @@ cli.add_command(generate)
 cli.add_command(lint)
 cli.add_command(breaking)
 cli.add_command(rules)
+cli.add_command(dev)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,91 @@
+"""`tradewire dev up | down | status`: a real Kafka and the dev registry on this machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tradewire.cli.context import EXIT_FAILURE, EXIT_OK, CliState, console_err
+from tradewire.config import find_config
+from tradewire.devstack.stack import DevStack, StackOptions
+
+__all__ = ["dev"]
+
+
+def _project(state: CliState) -> Path:
+    if state.config_path is not None:
+        return Path(state.config_path).resolve().parent
+    found = find_config(Path.cwd())
+    return found.parent if found is not None else Path.cwd()
+
+
+@click.group()
+def dev() -> None:
+    """Run a real Apache Kafka (KRaft, from Maven Central) and the dev registry locally."""
+
+
+@dev.command()
+@click.option(
+    "--brokers",
+    type=click.Choice(["1", "3"]),
+    default="1",
+    show_default=True,
+    help="3 = replication factor 3 and min.insync.replicas 2, for failover tests.",
+)
+@click.option("--kafka-port", type=int, default=9092, show_default=True, help="Port of the first broker.")
+@click.option("--registry-port", type=int, default=8081, show_default=True, help="Port of the dev registry.")
+@click.option("--no-registry", is_flag=True, help="Start Kafka only.")
+@click.pass_obj
+def up(state: CliState, brokers: str, kafka_port: int, registry_port: int, no_registry: bool) -> int:
+    """Start the stack (or report it already runs) and print where things listen."""
+    stack = DevStack(StackOptions(_project(state), kafka_port, registry_port, int(brokers), registry=not no_registry))
+    err = console_err()
+    status = stack.up(say=err.print)
+    kafka_time = status.timings.get("kafka", 0.0)
+    count = len(status.brokers)
+    verb = "already running" if status.already_running else f"ready in {kafka_time:.1f} s"
+    click.echo(f"kafka     {status.bootstrap}  ({count} broker{'s' if count > 1 else ''}, {verb})")
+    if status.registry_url:
+        registry_time = status.timings.get("registry")
+        verb = f"ready in {registry_time:.1f} s" if registry_time is not None else "already running"
+        click.echo(f"registry  {status.registry_url}  ({verb})")
+    err.print(f"stack up in {status.timings.get('total', 0.0):.1f} s; stop it with `tradewire dev down`")
+    exports = f"export TRADEWIRE_BOOTSTRAP_SERVERS={status.bootstrap}"
+    if status.registry_url:
+        exports += f" TRADEWIRE_REGISTRY_URL={status.registry_url}"
+    click.echo(exports)
+    return EXIT_OK
+
+
+@dev.command()
+@click.option("--wipe", is_flag=True, help="Also delete the brokers' data (topics, offsets, registered schemas).")
+@click.pass_obj
+def down(state: CliState, wipe: bool) -> int:
+    """Stop what `dev up` started, and nothing else."""
+    stack = DevStack(StackOptions(_project(state)))
+    stopped = stack.down(wipe=wipe)
+    for item in stopped:
+        click.echo(f"stopped {item}")
+    if not stopped:
+        click.echo("nothing was running")
+    if wipe:
+        click.echo("wiped the dev data")
+    return EXIT_OK
+
+
+@dev.command()
+@click.pass_obj
+def status(state: CliState) -> int:
+    """Tell what runs (exit 1 when the stack is not fully up)."""
+    current = DevStack(StackOptions(_project(state))).status()
+    if not current.brokers:
+        click.echo("kafka     not running")
+        return EXIT_FAILURE
+    for node_id, pid in sorted(current.brokers.items()):
+        click.echo(f"kafka     node {node_id}: {'running (pid ' + str(pid) + ')' if pid else 'not running'}")
+    if current.registry_url:
+        click.echo(f"registry  {current.registry_url} (pid {current.registry_pid})")
+    else:
+        click.echo("registry  not running")
+    return EXIT_OK if current.running else EXIT_FAILURE

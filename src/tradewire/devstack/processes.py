@@ -1,0 +1,94 @@
+"""Start, recognise and stop the stack's background processes.
+
+Processes are started in their own session so that a terminal's Ctrl-C does not reach
+them, with output going to a log file. Stopping checks a process's command line before
+signalling it, so a stale pid that the OS has reused for something else is left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+__all__ = ["command_line", "is_running", "log_tail", "spawn", "stop"]
+
+
+def spawn(command: list[str], log_path: Path, env: Mapping[str, str] | None = None) -> int:
+    """Start `command` in the background, output appended to `log_path`; return its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=dict(env) if env is not None else None,
+        )
+    return process.pid
+
+
+def command_line(pid: int) -> str:
+    """The command line of a running process ('' when there is none)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def is_running(pid: int, marker: str) -> bool:
+    """Whether `pid` is alive and its command line contains `marker` (so it is ours)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    state = _state(pid)
+    return state not in ("Z", "X") and marker in command_line(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "X"
+    return stat.rsplit(")", 1)[-1].split()[0]
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop(processes: Iterable[tuple[int, str]], timeout: float = 20.0, *, hard: bool = False) -> None:
+    """SIGTERM (or SIGKILL when `hard`) every (pid, marker) that is ours; SIGKILL what outlives `timeout`."""
+    ours = [(pid, marker) for pid, marker in processes if is_running(pid, marker)]
+    for pid, _ in ours:
+        os.kill(pid, signal.SIGKILL if hard else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    remaining = ours
+    while remaining and time.monotonic() < deadline:
+        for pid, _ in remaining:
+            _reap(pid)
+        remaining = [(pid, marker) for pid, marker in remaining if is_running(pid, marker)]
+        if remaining:
+            time.sleep(0.1)
+    for pid, _ in remaining:
+        os.kill(pid, signal.SIGKILL)
+        _reap(pid)
+
+
+def log_tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log file, for error messages."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
