@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+./scripts/ensure-tools.sh
 venv=.venv/bin
 
 echo "== ruff"
@@ -12,5 +13,5 @@ echo "== mypy"
 $venv/mypy
 echo "== generated contracts are fresh"
 $venv/tradewire generate --check
-echo "== pytest"
+echo "== pytest (unit, conformance, integration; Kafka and the dev registry start and stop with the session)"
 $venv/pytest "$@"

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = [
     "CodegenError",
     "ConfigError",
+    "ConsumeError",
     "ContractViolationError",
     "DecodeError",
+    "DedupStoreError",
+    "DeliveryError",
     "DevStackError",
     "GitError",
+    "HandlerTimeoutError",
+    "NonRetryableError",
+    "PoisonMessageError",
+    "ProduceError",
+    "ProduceSerializationError",
+    "RawRecord",
+    "RegistryError",
+    "RegistryUnavailableError",
+    "SerializationError",
     "TradingSystemError",
 ]
 
@@ -39,3 +53,80 @@ class DecodeError(TradingSystemError, ValueError):
 
 class DevStackError(TradingSystemError):
     """The local development stack (Kafka, registry) cannot be started, stopped or reached."""
+
+
+class RegistryError(TradingSystemError):
+    """A schema registry answered with an error: `http_status` and Confluent's exact `error_code`."""
+
+    def __init__(self, message: str, *, http_status: int, error_code: int) -> None:
+        super().__init__(f"{message} (HTTP {http_status}, error code {error_code})")
+        self.message = message
+        self.http_status = http_status
+        self.error_code = error_code
+
+
+class RegistryUnavailableError(TradingSystemError):
+    """A schema registry could not be reached (connection refused, timeout, DNS)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """A Kafka record exactly as consumed: what a dead letter keeps byte for byte."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp_ms: int = 0
+
+
+class SerializationError(TradingSystemError):
+    """The kind: an event could not be turned into bytes, or bytes into an event."""
+
+
+class ProduceError(TradingSystemError):
+    """The stage: sending an event failed."""
+
+
+class ProduceSerializationError(ProduceError, SerializationError):
+    """An event could not be serialized for sending (no schema id, invalid value)."""
+
+
+class DeliveryError(ProduceError):
+    """The broker did not acknowledge a record (after the producer's own retries)."""
+
+    def __init__(self, message: str, *, topic: str, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.retriable = retriable
+
+
+class ConsumeError(TradingSystemError):
+    """The stage: handling a consumed record failed; `record` is the raw record."""
+
+    def __init__(self, message: str, *, record: RawRecord) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+class PoisonMessageError(ConsumeError, SerializationError):
+    """A consumed record can never be decoded (bad magic byte, unknown schema id, undecodable or
+    truncated payload, wrong type for the topic): it goes to the dead-letter queue at once."""
+
+    def __init__(self, message: str, *, record: RawRecord, reason: str) -> None:
+        super().__init__(message, record=record)
+        self.reason = reason
+
+
+class NonRetryableError(TradingSystemError):
+    """Raised by a handler when retrying cannot help: the record goes to the dead-letter queue at once."""
+
+
+class HandlerTimeoutError(TradingSystemError):
+    """A handler ran longer than its timeout; this counts as a failure of that attempt."""
+
+
+class DedupStoreError(TradingSystemError):
+    """The idempotency store (a SQLite file or Redis) cannot be opened, reached, read or written."""

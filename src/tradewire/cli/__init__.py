@@ -19,6 +19,8 @@ from tradewire.cli.context import EXIT_FAILURE, EXIT_USAGE, CliState, console_er
 from tradewire.cli.contracts import generate
 from tradewire.cli.dev import dev
 from tradewire.cli.gate import breaking, lint, rules
+from tradewire.cli.publish import drift, push_command
+from tradewire.cli.registry import registry
 from tradewire.errors import ConfigError, TradingSystemError
 
 __all__ = ["main", "run"]
@@ -44,6 +46,9 @@ cli.add_command(lint)
 cli.add_command(breaking)
 cli.add_command(rules)
 cli.add_command(dev)
+cli.add_command(registry)
+registry.add_command(push_command)
+registry.add_command(drift)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,9 @@ from tradewire.gate.breaking import BreakingReport, changed_subjects, compare, d
 from tradewire.gate.findings import FORMATS, Finding, render
 from tradewire.gate.git import GitRepository
 from tradewire.gate.lint import lint as run_lint
+from tradewire.gate.online import online_report
 from tradewire.gate.rules import RULES, Rule
+from tradewire.registry.client import RegistryClient
 
 __all__ = ["breaking", "lint", "rules"]
 
@@ -65,14 +67,35 @@ def lint(state: CliState, output_format: str) -> int:
     default=None,
     help="git ref holding the earlier versions (default: merge base of HEAD and the configured branch).",
 )
+@click.option(
+    "--registry",
+    "registry_url",
+    metavar="URL",
+    default=None,
+    help="Compare with what a schema registry holds, at the levels configured there (instead of git).",
+)
 @_FORMAT_OPTION
 @click.pass_obj
-def breaking(state: CliState, against: str | None, output_format: str) -> int:
+def breaking(state: CliState, against: str | None, registry_url: str | None, output_format: str) -> int:
     """Refuse schema changes that break readers or writers, per subject compatibility level."""
     config = state.config
     current = state.catalog()
-    with GitRepository.discover(config.root) as repo:
-        report, label = _offline_report(repo, config, current, against)
+    if registry_url is not None:
+        if against is not None:
+            raise click.UsageError("--against (git) and --registry are alternatives; pass one")
+        client = RegistryClient.from_env(registry_url)
+        report, levels = online_report(current, config, client)
+        label = f"the registry at {client.url}"
+        for subject, level in sorted(levels.items()):
+            wanted = config.compatibility.level(subject)
+            if level != wanted:
+                console_err().print(
+                    f"[yellow]note:[/] the registry checks {subject} at {level}; tradewire.yaml says {wanted} "
+                    "(`tradewire registry push` sets it)"
+                )
+    else:
+        with GitRepository.discover(config.root) as repo:
+            report, label = _offline_report(repo, config, current, against)
     _emit(report.findings, output_format, report.checked, "tradewire.breaking")
     err = console_err()
     for finding, approval in report.approved:

@@ -36,11 +36,13 @@ class StackOptions:
     registry_port: int = 8081
     brokers: int = 1
     registry: bool = True
+    state_root: Path | None = None
+    """Where state lives (default: `<project>/.tradewire/dev`); tests use a temporary directory."""
 
     @property
     def state_dir(self) -> Path:
         """Project-local state: pids, configs, logs, data."""
-        return self.project / ".tradewire" / "dev"
+        return self.state_root if self.state_root is not None else self.project / ".tradewire" / "dev"
 
 
 @dataclass

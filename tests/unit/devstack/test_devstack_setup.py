@@ -1,0 +1,109 @@
+"""The dev stack's configuration and its refusals, without starting anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tradewire.devstack.kafka import cluster_specs, new_cluster_id
+from tradewire.devstack.processes import is_running, stop
+from tradewire.devstack.toolchain import find_java, resolve_kafka
+from tradewire.errors import DevStackError
+
+
+def properties(text: str) -> dict[str, str]:
+    """A server.properties text as a dict."""
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_single_node_listens_on_loopback_with_single_replica_internal_topics(tmp_path: Path) -> None:
+    """One combined broker/controller on 127.0.0.1 with replication factor 1 everywhere."""
+    (spec,) = cluster_specs(29092, 1, tmp_path)
+    config = properties(spec.properties())
+    assert {
+        "listeners": "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093",
+        "advertised.listeners": "PLAINTEXT://127.0.0.1:29092",
+        "controller.quorum.voters": "1@127.0.0.1:29093",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "auto.create.topics.enable": "false",
+        "log.dirs": str((tmp_path / "node-1").resolve()),
+    } == {
+        key: config[key]
+        for key in (
+            "listeners",
+            "advertised.listeners",
+            "controller.quorum.voters",
+            "default.replication.factor",
+            "min.insync.replicas",
+            "offsets.topic.replication.factor",
+            "transaction.state.log.min.isr",
+            "auto.create.topics.enable",
+            "log.dirs",
+        )
+    }
+
+
+def test_three_nodes_replicate_three_times_with_two_in_sync(tmp_path: Path) -> None:
+    """Three voters on consecutive port pairs; replication factor 3 and min.insync.replicas 2."""
+    specs = cluster_specs(29092, 3, tmp_path)
+    assert [(1, 29092, 29093), (2, 29094, 29095), (3, 29096, 29097)] == [
+        (s.node_id, s.port, s.controller_port) for s in specs
+    ]
+    config = properties(specs[1].properties())
+    assert ("1@127.0.0.1:29093,2@127.0.0.1:29095,3@127.0.0.1:29097", "3", "2", "false") == (
+        config["controller.quorum.voters"],
+        config["default.replication.factor"],
+        config["min.insync.replicas"],
+        config["controlled.shutdown.enable"],
+    )
+
+
+def test_cluster_ids_are_kafka_uuids() -> None:
+    """A cluster id is 22 characters of URL-safe base64 that never starts with '-'."""
+    ids = {new_cluster_id() for _ in range(200)}
+    assert 200 == len(ids)
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without java on PATH or JAVA_HOME, the error says what to install."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(DevStackError, match=r"Java is not installed .* needs Java 17 or newer"):
+        find_java()
+
+
+def test_old_java_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A Java older than 17 is named and refused."""
+    fake = tmp_path / "java"
+    fake.write_text("#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(DevStackError, match="is Java 11; Kafka 4 needs Java 17 or newer"):
+        find_java()
+
+
+def test_missing_maven_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, repo_root: Path) -> None:
+    """Without mvn, resolving Kafka says Maven is needed (when nothing is cached yet)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("TRADEWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(DevStackError, match=r"Maven is not installed .* resolves the Kafka broker from Maven Central"):
+        resolve_kafka(repo_root / "dev/kafka/pom.xml")
+
+
+def test_stop_leaves_a_process_that_is_not_ours_alone() -> None:
+    """A pid whose command line lacks our marker is never signalled (pids get reused)."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        stop([(sleeper.pid, "kafka.Kafka /some/config.properties")], 1.0)
+        assert (True, None) == (is_running(sleeper.pid, "time.sleep"), sleeper.poll())
+    finally:
+        sleeper.kill()
+        sleeper.wait()
