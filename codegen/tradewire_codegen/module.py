@@ -338,6 +338,10 @@ def _render_field(item: Field, attribute: str, record: Record, mapper: TypeMappe
     if item.has_default:
         kind, expression = mapper.default(item.type, item.default, f"{record.fullname}.{item.name}")
         arguments.append(f"{kind}={expression}")
+    elif _is_event_metadata(record, item):
+        # fresh at construction, stamped by the producer; not a schema default (reflection skips it)
+        arguments.append(f"default_factory=_record.metadata_factory({mapper.annotation(item.type)})")
+        metadata.append(("runtime_default", "True"))
     if not metadata and not arguments:
         return [f"    {attribute}: {annotation}"]
     if not metadata and arguments[0].startswith("default="):
@@ -350,6 +354,17 @@ def _render_field(item: Field, attribute: str, record: Record, mapper: TypeMappe
         lines.append("        },")
     lines.append("    )")
     return lines
+
+
+def _is_event_metadata(record: Record, item: Field) -> bool:
+    """The first field `metadata` of an event, when it is a record with the shared metadata's fields."""
+    target = deref(item.type)
+    return (
+        isinstance(record.props.get(TOPIC_ATTRIBUTE), str)
+        and item.name == "metadata"
+        and isinstance(target, Record)
+        and {"event_id", "correlation_id", "produced_at", "source_agent"} <= {f.name for f in target.fields}
+    )
 
 
 def _partition_key(record: Record, attributes: dict[str, str]) -> list[str]:

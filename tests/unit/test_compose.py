@@ -23,9 +23,11 @@ def test_registry_compose_is_valid_and_binds_loopback_only(repo_root: Path) -> N
     assert ["grafana", "kafka", "prometheus", "schema-registry"] == sorted(services)
     assert "apache/kafka" == services["kafka"]["image"].split(":")[0]
     assert "confluentinc/cp-schema-registry" == services["schema-registry"]["image"].split(":")[0]
-    published = {
-        name: {port["host_ip"] for port in service.get("ports", [])} for name, service in services.items()
-    }
-    assert {"kafka": {"127.0.0.1"}, "schema-registry": {"127.0.0.1"}, "prometheus": {"127.0.0.1"},
-            "grafana": {"127.0.0.1"}} == published
+    published = {name: {port["host_ip"] for port in service.get("ports", [])} for name, service in services.items()}
+    assert {
+        "kafka": {"127.0.0.1"},
+        "schema-registry": {"127.0.0.1"},
+        "prometheus": {"127.0.0.1"},
+        "grafana": {"127.0.0.1"},
+    } == published
     assert [] == [name for name, service in services.items() if "healthcheck" not in service]

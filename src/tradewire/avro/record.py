@@ -13,7 +13,9 @@ import decimal
 import enum
 import io
 import json
-from collections.abc import Mapping
+import os
+import uuid
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import fastavro
@@ -21,9 +23,6 @@ import fastavro
 from tradewire.avro.binary import unscaled_decimal
 from tradewire.avro.markers import FixedSpec
 from tradewire.errors import ContractViolationError, DecodeError
-
-if TYPE_CHECKING:
-    import uuid
 
 __all__ = [
     "AvroEnum",
@@ -36,6 +35,7 @@ __all__ = [
     "check_timestamp",
     "date_from_days",
     "decimal_from_bytes",
+    "metadata_factory",
     "new_record",
     "parsed_schema",
     "set_field",
@@ -158,6 +158,8 @@ class AvroEnum(enum.StrEnum):
     __avro_name__: ClassVar[str]
     __avro_source__: ClassVar[str]
     __avro_default__: ClassVar[str | None]
+    __avro_schema__: ClassVar[str]  # set on enums that are the top-level type of a schema file
+    __avro_fingerprint__: ClassVar[str]
     avro_index: int
 
     def __init__(self, *args: object) -> None:
@@ -198,6 +200,22 @@ new_record = object.__new__
 
 set_field = object.__setattr__
 """Set a field of a frozen record being decoded."""
+
+
+def metadata_factory(cls: type[Any]) -> Callable[[], Any]:
+    """The default factory of an event's `metadata` field: a fresh event id, the event as
+    the root of its own chain, produced now; the producer stamps the rest when it sends."""
+
+    def fresh() -> Any:
+        event_id = uuid.uuid4()
+        return cls(
+            event_id=event_id,
+            correlation_id=event_id,
+            produced_at=datetime.datetime.now(datetime.UTC),
+            source_agent=os.environ.get("TRADEWIRE_AGENT", "unstamped"),
+        )
+
+    return fresh
 
 
 def check_decimal(value: Any, precision: int, scale: int, name: str) -> None:

@@ -79,7 +79,9 @@ class _Reflector:
         out: dict[str, Any] = {"name": meta.get("avro_name", item.name), "type": self.type(hint, namespace)}
         if "doc" in meta:
             out["doc"] = meta["doc"]
-        if item.default is not dataclasses.MISSING:
+        if meta.get("runtime_default"):
+            pass  # filled in at run time (an event's metadata), not a schema default
+        elif item.default is not dataclasses.MISSING:
             out["default"] = _json_default(item.default, hint)
         elif item.default_factory is not dataclasses.MISSING:
             out["default"] = _json_default(item.default_factory(), hint)

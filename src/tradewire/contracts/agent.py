@@ -60,8 +60,10 @@ class AgentHealthReported(_record.Event):
     KEY_FIELD = "agent_id"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 

@@ -74,8 +74,10 @@ class AgentBreakerTriggered(_record.Event):
     KEY_FIELD = "agent_id"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -225,8 +227,10 @@ class BreakerReset(_record.Event):
     KEY_FIELD = "breaker_id"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -380,8 +384,10 @@ class SystemEmergencyTriggered(_record.Event):
     KEY_FIELD = "breaker_id"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 

@@ -79,8 +79,10 @@ class OrderCancelled(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -252,8 +254,10 @@ class OrderFilled(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -529,8 +533,10 @@ class OrderPlaced(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -764,8 +770,10 @@ class OrderRejected(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 

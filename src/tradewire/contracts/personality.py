@@ -68,8 +68,10 @@ class PersonalityVarianceApplied(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 

@@ -126,8 +126,10 @@ class RiskParametersUpdated(_record.Event):
     KEY_FIELD = "portfolio_id"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 
@@ -346,8 +348,10 @@ class SignalRiskAssessed(_record.Event):
     KEY_FIELD = "symbol"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Identity, causality and timing shared by every tradewire event.",
+            "runtime_default": True,
         },
     )
 

@@ -347,8 +347,10 @@ class EveryType(_record.Event):
     KEY_FIELD = "account"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Shared metadata.",
+            "runtime_default": True,
         },
     )
 
@@ -1155,8 +1157,10 @@ class HostileText(_record.Event):
     KEY_FIELD = "note"
 
     metadata: EventMetadata = _dataclasses.field(
+        default_factory=_record.metadata_factory(EventMetadata),
         metadata={
             "doc": "Shared metadata.",
+            "runtime_default": True,
         },
     )
 

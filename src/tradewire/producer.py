@@ -1,0 +1,193 @@
+"""The producer agents use: typed events in, acknowledged records out.
+
+`send` stamps the metadata (see `tradewire.metadata`), serialises with the registry's
+schema id, keys the record by the event's partition key, mirrors metadata into
+CloudEvents headers, and returns a `Delivery` future that resolves when the broker has
+acknowledged the record with acks=all (or fails with `DeliveryError`; nothing vanishes).
+A background thread serves delivery reports. Create one producer per process
+(`Producer.shared`) and close it on shutdown, which flushes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import confluent_kafka
+
+from tradewire.avro.record import Event
+from tradewire.errors import DeliveryError, ProduceError
+from tradewire.metadata import cloudevent_headers, stamp
+from tradewire.registry.client import RegistryClient
+from tradewire.serde.serializer import EventSerializer
+from tradewire.settings import ProducerSettings
+
+__all__ = ["Delivered", "Delivery", "Producer"]
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where the broker put a record, and how long the acknowledgement took."""
+
+    topic: str
+    partition: int
+    offset: int
+    ack_seconds: float
+
+
+class Delivery(Future[Delivered]):
+    """A send in flight; `event` is the event as sent (with its stamped metadata)."""
+
+    def __init__(self, topic: str, event: Event | None = None) -> None:
+        super().__init__()
+        self.topic = topic
+        self.event = event
+        self.started = time.perf_counter()
+
+    def report(self, error: confluent_kafka.KafkaError | None, message: confluent_kafka.Message) -> None:
+        """librdkafka's delivery callback."""
+        if error is not None:
+            self.set_exception(
+                DeliveryError(
+                    f"record for {self.topic} not acknowledged: {error.str()}",
+                    topic=self.topic,
+                    retriable=error.retriable(),
+                )
+            )
+            return
+        partition, offset = message.partition(), message.offset()
+        self.set_result(Delivered(self.topic, partition or 0, offset or 0, time.perf_counter() - self.started))
+
+
+class Producer:
+    """Sends typed events; see the module docstring."""
+
+    _shared: ClassVar[dict[tuple[str, str], Producer]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, settings: ProducerSettings, *, registry: RegistryClient | None = None) -> None:
+        self.settings = settings
+        self.agent = settings.agent
+        self.registry = registry or RegistryClient.from_env(settings.registry_url)
+        self.serializer = EventSerializer(self.registry, auto_register=settings.auto_register)
+        self._kafka = confluent_kafka.Producer(settings.librdkafka())
+        self._closed = threading.Event()
+        self._listeners: list[Callable[[Delivery], None]] = []
+        self._poller = threading.Thread(
+            target=self._serve_reports, name=f"tradewire-producer-{self.agent}", daemon=True
+        )
+        self._poller.start()
+
+    @classmethod
+    def from_env(cls, agent: str, **overrides: Any) -> Producer:
+        """A producer configured from the environment (see `tradewire.settings`)."""
+        return cls(ProducerSettings.from_env(agent, **overrides))
+
+    @classmethod
+    def shared(cls, agent: str, **overrides: Any) -> Producer:
+        """The process's producer for `agent` (created once; the 'pool' is one producer per process)."""
+        settings = ProducerSettings.from_env(agent, **overrides)
+        key = (agent, settings.bootstrap_servers)
+        with cls._shared_lock:
+            producer = cls._shared.get(key)
+            if producer is None or producer.closed:
+                producer = cls._shared[key] = cls(settings)
+            return producer
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called."""
+        return self._closed.is_set()
+
+    def on_delivery(self, listener: Callable[[Delivery], None]) -> None:
+        """Call `listener` with every finished delivery (metrics hook), in the report thread."""
+        self._listeners.append(listener)
+
+    def _serve_reports(self) -> None:
+        while not self._closed.is_set():
+            self._kafka.poll(0.05)
+        self._kafka.poll(0)
+
+    # -- sending ------------------------------------------------------------------------
+    def send(
+        self,
+        event: E,
+        *,
+        caused_by: Event | None = None,
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> Delivery:
+        """Send an event to its topic, keyed by its partition key; see the module docstring."""
+        if self.closed:
+            raise ProduceError("the producer is closed")
+        stamped = stamp(event, self.agent, caused_by)
+        topic = self.settings.topic_prefix + stamped.TOPIC
+        value = self.serializer(stamped, topic)
+        delivery = Delivery(topic, stamped)
+        headers = cloudevent_headers(stamped, self.agent)
+        self._produce(
+            delivery, key=stamped.partition_key().encode(), value=value, headers=headers, callback=on_delivery
+        )
+        return delivery
+
+    def send_raw(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]] = (),
+        on_delivery: Callable[[Delivery], None] | None = None,
+    ) -> Delivery:
+        """Send bytes as they are (dead letters, replays); acknowledged with acks=all like events."""
+        delivery = Delivery(topic)
+        self._produce(delivery, key=key, value=value, headers=list(headers), callback=on_delivery)
+        return delivery
+
+    def _produce(
+        self,
+        delivery: Delivery,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+        callback: Callable[[Delivery], None] | None,
+    ) -> None:
+        topic = delivery.topic
+        for listener in [*self._listeners, *([callback] if callback else [])]:
+            delivery.add_done_callback(listener)  # type: ignore[arg-type]
+        deadline = time.monotonic() + self.settings.delivery_timeout_ms / 1000
+        while True:
+            try:
+                self._kafka.produce(
+                    topic,
+                    value=value,
+                    key=key,
+                    headers=headers,  # type: ignore[arg-type]
+                    on_delivery=delivery.report,
+                )
+                return
+            except BufferError:  # the local queue is full: wait for deliveries to drain it
+                if time.monotonic() > deadline:
+                    raise ProduceError(
+                        f"the producer queue stayed full for {topic}; is the broker reachable?"
+                    ) from None
+                time.sleep(0.01)
+            except confluent_kafka.KafkaException as error:
+                raise ProduceError(f"cannot produce to {topic}: {error}") from error
+
+    def flush(self, timeout: float = 30.0) -> int:
+        """Wait until every record is acknowledged (or `timeout`); return how many are still pending."""
+        remaining: int = self._kafka.flush(timeout)
+        return remaining
+
+    def close(self, timeout: float = 30.0) -> int:
+        """Flush, then stop the report thread; return how many records never got a report."""
+        remaining = self.flush(timeout)
+        self._closed.set()
+        self._poller.join(timeout=5)
+        return remaining
