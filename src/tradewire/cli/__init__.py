@@ -18,6 +18,7 @@ from tradewire import __version__
 from tradewire.cli.context import EXIT_FAILURE, EXIT_USAGE, CliState, console_err
 from tradewire.cli.contracts import generate
 from tradewire.cli.dev import dev
+from tradewire.cli.dlq import dlq
 from tradewire.cli.gate import breaking, lint, rules
 from tradewire.cli.publish import drift, push_command
 from tradewire.cli.registry import registry
@@ -46,6 +47,7 @@ cli.add_command(lint)
 cli.add_command(breaking)
 cli.add_command(rules)
 cli.add_command(dev)
+cli.add_command(dlq)
 cli.add_command(registry)
 registry.add_command(push_command)
 registry.add_command(drift)

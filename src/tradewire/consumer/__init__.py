@@ -1,0 +1,468 @@
+"""The consumer agents use: typed handlers, at-least-once, dedup, key-ordered retries, DLQ.
+
+```python
+consumer = Consumer.from_env(agent="risk", group="risk")
+
+@consumer.handler(SignalGenerated)
+def on_signal(signal: SignalGenerated, ctx: MessageContext) -> None:
+    ctx.send(SignalRiskAssessed(...))   # correlation and causation carried over
+
+consumer.run()                           # until SIGTERM: drains, commits, closes
+```
+
+Guarantees (see DESIGN.md): an offset is committed only when every earlier offset of its
+partition is done: handled, skipped as a duplicate of an event id this group already
+handled (24 h), or acknowledged by the dead-letter topic. Poison records (bad magic byte,
+unknown schema id, undecodable, wrong type) go to the DLQ at once; handler failures are
+retried with exponential backoff and full jitter (1, 2, 4, 8 s), then dead-lettered; a
+`NonRetryableError` goes at once. While a record waits for its retry, only later records
+with the same key wait; a partition with too many waiting records is paused, and the poll
+loop never blocks, so `max.poll.interval.ms` is never exceeded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import random
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import confluent_kafka
+from confluent_kafka import TopicPartition
+
+from tradewire.avro.record import Event
+from tradewire.consumer.context import MessageContext
+from tradewire.consumer.partitions import Job, PartitionState
+from tradewire.consumer.runner import HandlerRunner
+from tradewire.dedup import IdempotencyStore, open_store
+from tradewire.dlq import dead_letter_headers, dlq_topic, ensure_dlq_topics, replay_topic, source_of
+from tradewire.errors import NonRetryableError, PoisonMessageError, RawRecord, RegistryError, RegistryUnavailableError
+from tradewire.producer import Delivery, Producer
+from tradewire.registry.client import RegistryClient
+from tradewire.serde.deserializer import DecodeFailure, EventDeserializer
+from tradewire.settings import ConsumerSettings, RetryPolicy
+
+__all__ = ["Consumer", "ConsumerStats", "MessageContext"]
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any, MessageContext], object]
+log = logging.getLogger("tradewire.consumer")
+
+
+@dataclass
+class ConsumerStats:
+    """What a consumer did: counts by outcome (what the harness ledger and the metrics read)."""
+
+    received: int = 0
+    handled: int = 0
+    duplicates: int = 0
+    retried: int = 0
+    poison: int = 0
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+    commits: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    event_type: type[Event]
+    handle: Handler
+    timeout: float | None
+    retry: RetryPolicy
+
+
+def _headers(message: confluent_kafka.Message) -> tuple[tuple[str, bytes], ...]:
+    raw: Any = message.headers() or ()
+    return tuple((str(name), value if isinstance(value, bytes) else (value or "").encode()) for name, value in raw)
+
+
+class Consumer:
+    """Consumes typed events with handlers; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: ConsumerSettings,
+        *,
+        registry: RegistryClient | None = None,
+        producer: Producer | None = None,
+        store: IdempotencyStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.group = settings.group
+        self.registry = registry or RegistryClient.from_env(settings.registry_url)
+        self.producer = producer or Producer.shared(
+            settings.agent, bootstrap_servers=settings.bootstrap_servers, registry_url=settings.registry_url
+        )
+        self.store = store if store is not None else open_store(settings)
+        self.stats = ConsumerStats()
+        self._routes: dict[str, _Route] = {}
+        self._deserializer: EventDeserializer | None = None
+        self._kafka: confluent_kafka.Consumer | None = None
+        self._partitions: dict[tuple[str, int], PartitionState] = {}
+        self._paused: set[tuple[str, int]] = set()
+        self._ready: deque[Job] = deque()
+        self._retries: list[tuple[float, int, Job]] = []
+        self._sequence = itertools.count()
+        self._acks: queue.SimpleQueue[tuple[Job, Delivery, str, BaseException]] = queue.SimpleQueue()
+        self._runner = HandlerRunner(f"tradewire-handler-{settings.agent}")
+        self._stopping = threading.Event()
+        self._last_commit = time.monotonic()
+        self._done_since_commit = 0
+        self._awaiting_acks = 0
+        self._remembered = False
+        self._random = random.Random()  # noqa: S311 - backoff jitter, not cryptography
+
+    @classmethod
+    def from_env(cls, agent: str, group: str, **overrides: Any) -> Consumer:
+        """A consumer configured from the environment (see `tradewire.settings`)."""
+        return cls(ConsumerSettings.from_env(agent, group, **overrides))
+
+    # -- registration -------------------------------------------------------------------
+    def handler(
+        self, event_type: type[E], *, timeout: float | None = None, retry: RetryPolicy | None = None
+    ) -> Callable[[Callable[[E, MessageContext], object]], Callable[[E, MessageContext], object]]:
+        """Decorator: handle events of `event_type` (its topic is subscribed)."""
+
+        def register(function: Callable[[E, MessageContext], object]) -> Callable[[E, MessageContext], object]:
+            self.add_handler(event_type, function, timeout=timeout, retry=retry)
+            return function
+
+        return register
+
+    def add_handler(
+        self,
+        event_type: type[E],
+        function: Callable[[E, MessageContext], object],
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Register `function` for `event_type` (the non-decorator form)."""
+        topic = self.settings.topic_prefix + event_type.TOPIC
+        if topic in self._routes:
+            raise ValueError(f"a handler for {topic} is already registered")
+        self._routes[topic] = _Route(
+            event_type,
+            function,
+            self.settings.handler_timeout_seconds if timeout is None else timeout,
+            retry or self.settings.retry,
+        )
+
+    @property
+    def topics(self) -> list[str]:
+        """The topics this consumer reads: its handlers' topics and their replay topics for its group."""
+        return sorted([*self._routes, *(replay_topic(topic, self.group) for topic in self._routes)])
+
+    # -- running ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask `run` to drain, commit and return (safe from any thread or a signal handler)."""
+        self._stopping.set()
+
+    def run(self, *, max_seconds: float | None = None, install_signal_handlers: bool = True) -> ConsumerStats:
+        """Consume until `stop`, SIGTERM/SIGINT or `max_seconds`; then drain, commit and close."""
+        if not self._routes:
+            raise ValueError("register at least one handler before run()")
+        previous = self._install_signals() if install_signal_handlers else {}
+        deadline = time.monotonic() + max_seconds if max_seconds is not None else None
+        self._start()
+        try:
+            while not self._stopping.is_set():
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                self._poll_once()
+        finally:
+            self._shutdown()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return self.stats
+
+    def _install_signals(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous: dict[int, Any] = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, lambda *_: self.stop())
+        return previous
+
+    def _start(self) -> None:
+        self._deserializer = EventDeserializer(
+            self.registry,
+            [route.event_type for route in self._routes.values()],
+            topic_prefix=self.settings.topic_prefix,
+        )
+        ensure_dlq_topics(
+            self.settings.bootstrap_servers,
+            [
+                name
+                for topic in self._routes
+                for name in (dlq_topic(topic, self.group), replay_topic(topic, self.group))
+            ],
+        )
+        self._kafka = confluent_kafka.Consumer(self.settings.librdkafka())
+        self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
+
+    def _poll_once(self) -> None:
+        assert self._kafka is not None
+        timeout = 0.0 if self._ready else self._idle_timeout()
+        for message in self._kafka.consume(num_messages=500, timeout=timeout):
+            error = message.error()
+            if error is not None:
+                if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
+                    log.warning("consumer error: %s", error.str())
+                continue
+            self._accept(message)
+        self._drain_ready()
+        self._drain_acks()
+        self._run_due_retries()
+        if self._remembered:  # handled ids become durable at once, offsets follow in batches
+            self.store.flush()
+            self._remembered = False
+        self._maybe_commit()
+        self._adjust_pauses()
+
+    def _idle_timeout(self) -> float:
+        if not self._retries:
+            return 0.1
+        return max(0.0, min(0.1, self._retries[0][0] - time.monotonic()))
+
+    # -- records ---------------------------------------------------------------------------------
+    def _accept(self, message: confluent_kafka.Message) -> None:
+        topic, partition = message.topic() or "", message.partition() or 0
+        state = self._partitions.get((topic, partition))
+        if state is None:
+            return  # revoked between fetch and delivery: the next owner reads it
+        record = RawRecord(
+            topic,
+            partition,
+            message.offset() or 0,
+            message.key(),
+            message.value(),
+            _headers(message),
+            message.timestamp()[1],
+        )
+        self.stats.received += 1
+        job = Job(record, received=time.monotonic(), replayed=".replay." in topic)
+        if state.add(job):
+            self._ready.append(job)
+
+    def _drain_ready(self) -> None:
+        while self._ready and not self._stopping.is_set():
+            self._process(self._ready.popleft())
+
+    def _source_topic(self, topic: str) -> str:
+        return source_of(topic)[0] if ".replay." in topic else topic
+
+    def _process(self, job: Job) -> None:
+        record = job.record
+        state = self._partitions.get((record.topic, record.partition))
+        if state is None or not state.may_process(job):
+            return  # revoked, or its key waits behind a record due for a retry
+        source = self._source_topic(record.topic)
+        assert self._deserializer is not None
+        if job.event is None:
+            try:
+                job.event = self._deserializer(record.value or b"", source)
+            except DecodeFailure as failure:
+                self.stats.poison += 1
+                poison = PoisonMessageError(str(failure), record=record, reason=failure.reason)
+                self._dead_letter(job, "poison", poison)
+                return
+            except (RegistryError, RegistryUnavailableError) as error:
+                self._schedule_retry(job, error, counted=False)
+                return
+        event: Event = job.event
+        event_id = str(event.metadata.event_id)
+        if self.store.seen(event_id):
+            self.stats.duplicates += 1
+            self._done(job, state)
+            return
+        route = self._routes[source]
+        context = MessageContext(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.headers,
+            job.attempts + 1,
+            self.group,
+            event,
+            self.producer,
+            job.replayed,
+        )
+        try:
+            self._runner.call(route.handle, event, context, timeout=route.timeout)
+        except NonRetryableError as error:
+            self._dead_letter(job, "non-retryable", error)
+            return
+        except Exception as error:
+            if job.attempts >= route.retry.retries:
+                job.attempts += 1
+                job.last_failure = time.time()
+                self._dead_letter(job, "exhausted", error)
+            else:
+                self._schedule_retry(job, error, counted=True, policy=route.retry)
+            return
+        self.store.remember(event_id)
+        self._remembered = True
+        self.stats.handled += 1
+        self._done(job, state)
+
+    def _schedule_retry(
+        self, job: Job, error: BaseException, *, counted: bool, policy: RetryPolicy | None = None
+    ) -> None:
+        state = self._partitions.get((job.record.topic, job.record.partition))
+        if state is None:
+            return
+        now = time.time()
+        job.first_failure = job.first_failure or now
+        job.last_failure = now
+        job.error = error
+        if counted:
+            job.attempts += 1
+            self.stats.retried += 1
+            delay = (policy or self.settings.retry).delay(job.attempts, self._random.random())
+        else:  # the registry is unreachable: wait and try again, never dead-letter for that
+            delay = min(8.0, 0.5 * 2 ** min(job.attempts, 4))
+            log.warning("registry unavailable while decoding %s@%s: %s", job.record.topic, job.record.offset, error)
+        job.due = time.monotonic() + delay
+        state.park(job)
+        heapq.heappush(self._retries, (job.due, next(self._sequence), job))
+
+    def _run_due_retries(self) -> None:
+        now = time.monotonic()
+        while self._retries and self._retries[0][0] <= now and not self._stopping.is_set():
+            _, _, job = heapq.heappop(self._retries)
+            self._process(job)
+
+    def _done(self, job: Job, state: PartitionState) -> None:
+        following = state.complete(job)
+        if following is not None:
+            self._ready.appendleft(following)
+        self._done_since_commit += 1
+
+    # -- dead letters ---------------------------------------------------------------------------
+    def _dead_letter(self, job: Job, reason: str, error: BaseException) -> None:
+        record = job.record
+        now = time.time()
+        job.first_failure = job.first_failure or now
+        job.last_failure = job.last_failure or now
+        headers = dead_letter_headers(
+            record,
+            group=self.group,
+            reason=reason,  # type: ignore[arg-type]
+            error=error,
+            attempts=job.attempts,
+            first_failure=job.first_failure,
+            last_failure=job.last_failure,
+        )
+        topic = dlq_topic(self._source_topic(record.topic), self.group)
+        self._awaiting_acks += 1
+        delivery = self.producer.send_raw(topic, record.key, record.value, headers)
+        delivery.add_done_callback(lambda done: self._acks.put((job, done, reason, error)))  # type: ignore[arg-type]
+
+    def _drain_acks(self) -> None:
+        while True:
+            try:
+                job, delivery, reason, error = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            self._awaiting_acks -= 1
+            state = self._partitions.get((job.record.topic, job.record.partition))
+            if state is None:
+                continue
+            failure = delivery.exception()
+            if failure is not None:
+                log.error(
+                    "dead letter for %s@%s not acknowledged (%s); retrying",
+                    job.record.topic,
+                    job.record.offset,
+                    failure,
+                )
+                self._dead_letter(job, reason, error)
+                continue
+            self.stats.dead_lettered[reason] = self.stats.dead_lettered.get(reason, 0) + 1
+            self._done(job, state)
+
+    # -- commits and flow control -------------------------------------------------------------------
+    def _maybe_commit(self, *, force: bool = False, only: set[tuple[str, int]] | None = None) -> None:
+        due = time.monotonic() - self._last_commit >= self.settings.commit_interval_seconds
+        if not (force or due or self._done_since_commit >= self.settings.commit_every_messages):
+            return
+        offsets = []
+        for key, state in self._partitions.items():
+            if only is not None and key not in only:
+                continue
+            position = state.commit_offset()
+            if position is not None:
+                offsets.append((state, TopicPartition(state.topic, state.partition, position)))
+        self._last_commit = time.monotonic()
+        self._done_since_commit = 0
+        if not offsets or self._kafka is None:
+            return
+        self.store.flush()  # remembered event ids are durable before the offsets that imply them
+        try:
+            self._kafka.commit(offsets=[tp for _, tp in offsets], asynchronous=False)
+        except confluent_kafka.KafkaException as error:
+            log.warning("offset commit failed (will retry): %s", error)
+            return
+        for state, tp in offsets:
+            state.committed = tp.offset
+        self.stats.commits += 1
+
+    def _adjust_pauses(self) -> None:
+        if self._kafka is None:
+            return
+        limit = self.settings.max_parked_per_partition
+        for key, state in self._partitions.items():
+            parked = state.parked
+            if key not in self._paused and parked >= limit:
+                self._kafka.pause([TopicPartition(*key)])
+                self._paused.add(key)
+            elif key in self._paused and parked <= limit // 2:
+                self._kafka.resume([TopicPartition(*key)])
+                self._paused.discard(key)
+
+    # -- rebalance ---------------------------------------------------------------------------------------
+    def _on_assign(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self._partitions[(tp.topic, tp.partition)] = PartitionState(tp.topic, tp.partition)
+
+    def _on_revoke(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self._drain_acks()
+        self._maybe_commit(force=True, only=revoked)
+        self._forget(revoked)
+
+    def _on_lost(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
+        self._forget({(tp.topic, tp.partition) for tp in partitions})
+
+    def _forget(self, keys: set[tuple[str, int]]) -> None:
+        for key in keys:
+            self._partitions.pop(key, None)
+            self._paused.discard(key)
+        self._ready = deque(job for job in self._ready if (job.record.topic, job.record.partition) not in keys)
+        self._retries = [item for item in self._retries if (item[2].record.topic, item[2].record.partition) not in keys]
+        heapq.heapify(self._retries)
+
+    # -- shutdown -------------------------------------------------------------------------------------------
+    def _shutdown(self, ack_timeout: float = 10.0) -> None:
+        """Drain: wait (bounded) for dead letters in flight, commit what is done, close."""
+        deadline = time.monotonic() + ack_timeout
+        while self._awaiting_acks > 0 and time.monotonic() < deadline:
+            self._drain_acks()
+            time.sleep(0.01)
+        self._drain_acks()
+        self._maybe_commit(force=True)
+        if self._kafka is not None:
+            self._kafka.close()
+            self._kafka = None
+        self.store.flush()
+        self.store.close()
+        self._runner.close()

@@ -1,0 +1,36 @@
+"""What a handler gets besides its event: where the record came from, and a way to send more."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from tradewire.avro.record import Event
+
+if TYPE_CHECKING:
+    from tradewire.producer import Delivery, Producer
+
+__all__ = ["MessageContext"]
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """The record being handled: topic, partition, offset, key, headers, attempt, group."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+    attempt: int
+    group: str
+    event: Event
+    producer: Producer
+    replayed: bool = False
+
+    def send(self, event: E) -> Delivery:
+        """Send an event caused by the one being handled (correlation and causation carried over)."""
+        return self.producer.send(event, caused_by=self.event)

@@ -1,0 +1,113 @@
+"""Helpers for the consumer integration tests: producers, topics, background consumers, raw reads."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from confluent_kafka import Consumer as RawConsumer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from tradewire.consumer import Consumer, ConsumerStats
+from tradewire.contracts import EventMetadata, SignalDirection, SignalGenerated
+from tradewire.producer import Producer
+from tradewire.settings import ProducerSettings
+
+
+def create_topics(bootstrap: str, partitions: int, *topics: str) -> None:
+    """Create topics and wait until they exist."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics([NewTopic(topic, partitions, 1) for topic in topics])
+    for future in futures.values():
+        future.result(timeout=30)
+
+
+def producer(bootstrap: str, registry: str, prefix: str, agent: str = "market-analysis") -> Producer:
+    """A tradewire producer that auto-registers schemas, on prefixed topics."""
+    return Producer(
+        ProducerSettings(
+            bootstrap_servers=bootstrap, registry_url=registry, agent=agent, auto_register=True, topic_prefix=prefix
+        )
+    )
+
+
+def signal(symbol: str, index: int) -> SignalGenerated:
+    """A valid signal for `symbol`; `index` makes its price unique."""
+    now = datetime.datetime.now(datetime.UTC)
+    return SignalGenerated(
+        metadata=EventMetadata(
+            event_id=uuid.uuid4(), correlation_id=uuid.uuid4(), produced_at=now, source_agent="market-analysis"
+        ),
+        symbol=symbol,
+        venue="coinbase",
+        direction=SignalDirection.LONG,
+        strategy="momentum",
+        model_version="1",
+        confidence=Decimal("0.5"),
+        reference_price=Decimal(index + 1),
+        horizon_seconds=60,
+        expires_at=now,
+    )
+
+
+class Background:
+    """Runs a consumer in a thread until a condition holds (bounded) or it is stopped."""
+
+    def __init__(self, consumer: Consumer) -> None:
+        self.consumer = consumer
+        self.stats: ConsumerStats | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.stats = self.consumer.run(install_signal_handlers=False)
+        except BaseException as error:
+            self.error = error
+
+    def stop(self, timeout: float = 60) -> ConsumerStats:
+        """Stop the consumer and return its stats."""
+        self.consumer.stop()
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "consumer did not stop"
+        assert self.error is None, self.error
+        assert self.stats is not None
+        return self.stats
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `condition` until true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.05)
+
+
+def read_all(
+    bootstrap: str, topic: str, expected: int, timeout: float = 60
+) -> list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]:
+    """(key, value, headers) of the first `expected` records of `topic` (bounded wait)."""
+    consumer = RawConsumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    found: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < expected and time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=500, timeout=0.2):
+                if message.error() is None:
+                    found.append((message.key(), message.value(), list(message.headers() or [])))
+    finally:
+        consumer.close()
+    return found
