@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import ClassVar
 
 from confluent_kafka import Consumer as RawConsumer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -57,7 +58,10 @@ def signal(symbol: str, index: int) -> SignalGenerated:
 class Background:
     """Runs a consumer in a thread until a condition holds (bounded) or it is stopped."""
 
+    instances: ClassVar[list[Background]] = []
+
     def __init__(self, consumer: Consumer) -> None:
+        Background.instances.append(self)
         self.consumer = consumer
         self.stats: ConsumerStats | None = None
         self.error: BaseException | None = None
@@ -75,15 +79,20 @@ class Background:
         self.consumer.stop()
         self.thread.join(timeout)
         assert not self.thread.is_alive(), "consumer did not stop"
+        Background.instances.remove(self)
         assert self.error is None, self.error
         assert self.stats is not None
         return self.stats
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `condition` until true; fail naming `what` after `timeout` seconds."""
+    """Poll `condition` until true; fail naming `what` after `timeout` seconds, or at once when a
+    background consumer has died (its error is the failure)."""
     deadline = time.monotonic() + timeout
     while not condition():
+        for running in Background.instances:
+            if running.error is not None:
+                raise AssertionError(f"a background consumer failed while waiting for {what}") from running.error
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
         time.sleep(0.05)
 

@@ -68,6 +68,8 @@ class ConsumerStats:
     poison: int = 0
     dead_lettered: dict[str, int] = field(default_factory=dict)
     commits: int = 0
+    rebalances: int = 0
+    pauses: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ class Consumer:
         self._done_since_commit = 0
         self._awaiting_acks = 0
         self._remembered = False
+        self._last_store_flush = time.monotonic()
         self._random = random.Random()  # noqa: S311 - backoff jitter, not cryptography
 
     @classmethod
@@ -221,9 +224,7 @@ class Consumer:
         self._drain_ready()
         self._drain_acks()
         self._run_due_retries()
-        if self._remembered:  # handled ids become durable at once, offsets follow in batches
-            self.store.flush()
-            self._remembered = False
+        self._flush_store_if_due(force=True)  # handled ids become durable at once, offsets follow in batches
         self._maybe_commit()
         self._adjust_pauses()
 
@@ -255,6 +256,14 @@ class Consumer:
     def _drain_ready(self) -> None:
         while self._ready and not self._stopping.is_set():
             self._process(self._ready.popleft())
+            self._flush_store_if_due()
+
+    def _flush_store_if_due(self, *, force: bool = False) -> None:
+        """Make remembered ids durable soon after handling (every 50 ms at most), well before offsets."""
+        if self._remembered and (force or time.monotonic() - self._last_store_flush >= 0.05):
+            self.store.flush()
+            self._remembered = False
+            self._last_store_flush = time.monotonic()
 
     def _source_topic(self, topic: str) -> str:
         return source_of(topic)[0] if ".replay." in topic else topic
@@ -425,6 +434,7 @@ class Consumer:
             if key not in self._paused and parked >= limit:
                 self._kafka.pause([TopicPartition(*key)])
                 self._paused.add(key)
+                self.stats.pauses += 1
             elif key in self._paused and parked <= limit // 2:
                 self._kafka.resume([TopicPartition(*key)])
                 self._paused.discard(key)
@@ -436,6 +446,7 @@ class Consumer:
 
     def _on_revoke(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:
         revoked = {(tp.topic, tp.partition) for tp in partitions}
+        self.stats.rebalances += 1
         self._drain_acks()
         self._maybe_commit(force=True, only=revoked)
         self._forget(revoked)
