@@ -13,11 +13,12 @@ import dataclasses
 import datetime
 import secrets
 import uuid
+from collections.abc import Sequence
 from typing import TypeVar
 
 from tradewire.avro.record import Event
 
-__all__ = ["cloudevent_headers", "stamp"]
+__all__ = ["ROOT_TIME_HEADER", "cloudevent_headers", "parse_root_time", "stamp"]
 
 E = TypeVar("E", bound=Event)
 
@@ -53,7 +54,22 @@ def stamp(event: E, agent: str, caused_by: Event | None = None, *, now: datetime
     return dataclasses.replace(event, metadata=stamped)  # type: ignore[type-var]
 
 
-def cloudevent_headers(event: Event, agent: str) -> list[tuple[str, bytes]]:
+ROOT_TIME_HEADER = "ce_roottime"
+"""When the chain's root event was produced (ISO-8601): chain latency is measured from it."""
+
+
+def parse_root_time(headers: Sequence[tuple[str, bytes]]) -> datetime.datetime | None:
+    """The root time a consumed record carries, if any."""
+    for name, value in reversed(headers):
+        if name == ROOT_TIME_HEADER:
+            try:
+                return datetime.datetime.fromisoformat(value.decode())
+            except ValueError:
+                return None
+    return None
+
+
+def cloudevent_headers(event: Event, agent: str, root_time: datetime.datetime | None = None) -> list[tuple[str, bytes]]:
     """CloudEvents Kafka binding headers (binary mode) mirrored from the metadata, so tools can
     route and measure without decoding the value."""
     metadata = event.metadata
@@ -70,4 +86,5 @@ def cloudevent_headers(event: Event, agent: str) -> list[tuple[str, bytes]]:
         headers.append(("ce_causationid", str(metadata.causation_id).encode()))
     if metadata.traceparent:
         headers.append(("ce_traceparent", metadata.traceparent.encode()))
+    headers.append((ROOT_TIME_HEADER, (root_time or metadata.produced_at).isoformat().encode()))
     return headers

@@ -10,6 +10,7 @@ A background thread serves delivery reports. Create one producer per process
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,8 +21,9 @@ from typing import Any, ClassVar, TypeVar
 import confluent_kafka
 
 from tradewire.avro.record import Event
-from tradewire.errors import DeliveryError, ProduceError
+from tradewire.errors import DeliveryError, ProduceError, ProduceSerializationError
 from tradewire.metadata import cloudevent_headers, stamp
+from tradewire.metrics import CHAIN_LATENCY, PRODUCE_ACK, PRODUCE_ERRORS, PRODUCED, cached, serve_from_env
 from tradewire.registry.client import RegistryClient
 from tradewire.serde.serializer import EventSerializer
 from tradewire.settings import ProducerSettings
@@ -78,7 +80,7 @@ class Producer:
         self.serializer = EventSerializer(self.registry, auto_register=settings.auto_register)
         self._kafka = confluent_kafka.Producer(settings.librdkafka())
         self._closed = threading.Event()
-        self._listeners: list[Callable[[Delivery], None]] = []
+        self._listeners: list[Callable[[Delivery], None]] = [self._measure]
         self._poller = threading.Thread(
             target=self._serve_reports, name=f"tradewire-producer-{self.agent}", daemon=True
         )
@@ -86,13 +88,16 @@ class Producer:
 
     @classmethod
     def from_env(cls, agent: str, **overrides: Any) -> Producer:
-        """A producer configured from the environment (see `tradewire.settings`)."""
+        """A producer configured from the environment (see `tradewire.settings`); serves metrics
+        when TRADEWIRE_METRICS_PORT is set."""
+        serve_from_env(agent, "producer")
         return cls(ProducerSettings.from_env(agent, **overrides))
 
     @classmethod
     def shared(cls, agent: str, **overrides: Any) -> Producer:
         """The process's producer for `agent` (created once; the 'pool' is one producer per process)."""
         settings = ProducerSettings.from_env(agent, **overrides)
+        serve_from_env(agent, "producer")
         key = (agent, settings.bootstrap_servers)
         with cls._shared_lock:
             producer = cls._shared.get(key)
@@ -109,6 +114,16 @@ class Producer:
         """Call `listener` with every finished delivery (metrics hook), in the report thread."""
         self._listeners.append(listener)
 
+    def _measure(self, delivery: Delivery) -> None:
+        """Metrics for every finished delivery (runs in the report thread)."""
+        failure = delivery.exception()
+        if failure is None:
+            delivered = delivery.result()
+            cached(PRODUCED, delivery.topic, self.agent).inc()
+            cached(PRODUCE_ACK, delivery.topic).observe(delivered.ack_seconds)
+        else:
+            cached(PRODUCE_ERRORS, delivery.topic, "delivery").inc()
+
     def _serve_reports(self) -> None:
         while not self._closed.is_set():
             self._kafka.poll(0.05)
@@ -120,16 +135,29 @@ class Producer:
         event: E,
         *,
         caused_by: Event | None = None,
+        root_time: datetime.datetime | None = None,
         on_delivery: Callable[[Delivery], None] | None = None,
     ) -> Delivery:
-        """Send an event to its topic, keyed by its partition key; see the module docstring."""
+        """Send an event to its topic, keyed by its partition key; see the module docstring.
+
+        `root_time` is when the chain's root event was produced (handlers' `ctx.send` passes
+        it on); without it, the cause's own produced_at stands in for it.
+        """
         if self.closed:
             raise ProduceError("the producer is closed")
         stamped = stamp(event, self.agent, caused_by)
         topic = self.settings.topic_prefix + stamped.TOPIC
-        value = self.serializer(stamped, topic)
+        try:
+            value = self.serializer(stamped, topic)
+        except ProduceSerializationError:
+            cached(PRODUCE_ERRORS, topic, "serialization").inc()
+            raise
+        if caused_by is not None:
+            root_time = root_time or caused_by.metadata.produced_at
+            chain = (stamped.metadata.produced_at - root_time).total_seconds()
+            cached(CHAIN_LATENCY, topic).observe(max(chain, 0.0))
         delivery = Delivery(topic, stamped)
-        headers = cloudevent_headers(stamped, self.agent)
+        headers = cloudevent_headers(stamped, self.agent, root_time)
         self._produce(
             delivery, key=stamped.partition_key().encode(), value=value, headers=headers, callback=on_delivery
         )
@@ -173,6 +201,7 @@ class Producer:
                 return
             except BufferError:  # the local queue is full: wait for deliveries to drain it
                 if time.monotonic() > deadline:
+                    cached(PRODUCE_ERRORS, topic, "queue_full").inc()
                     raise ProduceError(
                         f"the producer queue stayed full for {topic}; is the broker reachable?"
                     ) from None

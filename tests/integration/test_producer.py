@@ -16,7 +16,8 @@ from tradewire.settings import ProducerSettings
 def test_send_is_acknowledged_and_metadata_is_mirrored_in_cloudevents_headers(
     kafka_bootstrap: str, registry_url: str, unique: str
 ) -> None:
-    """A send resolves with its partition and offset; headers mirror id, type, source, time and correlation."""
+    """A send resolves with its partition and offset; headers mirror id, type, source, time and correlation
+    (and, for a root event, its own produced_at as the chain's root time)."""
     prefix = f"t{unique}."
     create_topics(kafka_bootstrap, 1, prefix + "trading.signals.generated")
     sender = producer(kafka_bootstrap, registry_url, prefix, agent="market-analysis-7")
@@ -38,6 +39,7 @@ def test_send_is_acknowledged_and_metadata_is_mirrored_in_cloudevents_headers(
         "ce_time": sent.metadata.produced_at.isoformat().encode(),
         "ce_correlationid": str(sent.metadata.correlation_id).encode(),
         "content-type": b"application/avro",
+        "ce_roottime": sent.metadata.produced_at.isoformat().encode(),
     }
     assert expected == dict(headers)
     assert "market-analysis-7" == sent.metadata.source_agent

@@ -45,6 +45,20 @@ from tradewire.consumer.runner import HandlerRunner
 from tradewire.dedup import IdempotencyStore, open_store
 from tradewire.dlq import dead_letter_headers, dlq_topic, ensure_dlq_topics, replay_topic, source_of
 from tradewire.errors import NonRetryableError, PoisonMessageError, RawRecord, RegistryError, RegistryUnavailableError
+from tradewire.logs import log_context
+from tradewire.metadata import parse_root_time
+from tradewire.metrics import (
+    CLOCK_SKEW,
+    CONSUMED,
+    CONSUMER_LAG,
+    DEDUP_HITS,
+    DLQ_WRITES,
+    HANDLER_DURATION,
+    HOP_LATENCY,
+    PARKED,
+    cached,
+    serve_from_env,
+)
 from tradewire.producer import Delivery, Producer
 from tradewire.registry.client import RegistryClient
 from tradewire.serde.deserializer import DecodeFailure, EventDeserializer
@@ -120,11 +134,14 @@ class Consumer:
         self._awaiting_acks = 0
         self._remembered = False
         self._last_store_flush = time.monotonic()
+        self._last_lag = 0.0
         self._random = random.Random()  # noqa: S311 - backoff jitter, not cryptography
 
     @classmethod
     def from_env(cls, agent: str, group: str, **overrides: Any) -> Consumer:
-        """A consumer configured from the environment (see `tradewire.settings`)."""
+        """A consumer configured from the environment (see `tradewire.settings`); serves metrics
+        when TRADEWIRE_METRICS_PORT is set."""
+        serve_from_env(agent, "consumer")
         return cls(ConsumerSettings.from_env(agent, group, **overrides))
 
     # -- registration -------------------------------------------------------------------
@@ -227,6 +244,7 @@ class Consumer:
         self._flush_store_if_due(force=True)  # handled ids become durable at once, offsets follow in batches
         self._maybe_commit()
         self._adjust_pauses()
+        self._measure_lag()
 
     def _idle_timeout(self) -> float:
         if not self._retries:
@@ -274,25 +292,42 @@ class Consumer:
         if state is None or not state.may_process(job):
             return  # revoked, or its key waits behind a record due for a retry
         source = self._source_topic(record.topic)
+        with log_context(topic=record.topic, partition=record.partition, offset=record.offset, group=self.group):
+            if job.event is None and not self._decode(job, source):
+                return
+            event: Event = job.event
+            metadata = event.metadata
+            with log_context(correlation_id=str(metadata.correlation_id), event_id=str(metadata.event_id)):
+                self._handle(job, state, event, source)
+
+    def _decode(self, job: Job, source: str) -> bool:
         assert self._deserializer is not None
-        if job.event is None:
-            try:
-                job.event = self._deserializer(record.value or b"", source)
-            except DecodeFailure as failure:
-                self.stats.poison += 1
-                poison = PoisonMessageError(str(failure), record=record, reason=failure.reason)
-                self._dead_letter(job, "poison", poison)
-                return
-            except (RegistryError, RegistryUnavailableError) as error:
-                self._schedule_retry(job, error, counted=False)
-                return
-        event: Event = job.event
+        try:
+            job.event = self._deserializer(job.record.value or b"", source)
+        except DecodeFailure as failure:
+            self.stats.poison += 1
+            cached(CONSUMED, source, self.group, "poison").inc()
+            log.warning("poison record (%s): %s", failure.reason, failure)
+            poison = PoisonMessageError(str(failure), record=job.record, reason=failure.reason)
+            self._dead_letter(job, "poison", poison)
+            return False
+        except (RegistryError, RegistryUnavailableError) as error:
+            self._schedule_retry(job, error, counted=False)
+            return False
+        return True
+
+    def _handle(self, job: Job, state: PartitionState, event: Event, source: str) -> None:
+        record = job.record
         event_id = str(event.metadata.event_id)
         if self.store.seen(event_id):
             self.stats.duplicates += 1
+            cached(CONSUMED, source, self.group, "duplicate").inc()
+            cached(DEDUP_HITS, self.group).inc()
             self._done(job, state)
             return
         route = self._routes[source]
+        if job.attempts == 0:
+            self._observe_hop(event, source)
         context = MessageContext(
             record.topic,
             record.partition,
@@ -304,13 +339,17 @@ class Consumer:
             event,
             self.producer,
             job.replayed,
+            parse_root_time(record.headers) or event.metadata.produced_at,
         )
+        started = time.perf_counter()
         try:
             self._runner.call(route.handle, event, context, timeout=route.timeout)
         except NonRetryableError as error:
+            log.warning("handler refused the event (non-retryable): %s", error)
             self._dead_letter(job, "non-retryable", error)
             return
         except Exception as error:
+            log.warning("handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, error)
             if job.attempts >= route.retry.retries:
                 job.attempts += 1
                 job.last_failure = time.time()
@@ -318,10 +357,21 @@ class Consumer:
             else:
                 self._schedule_retry(job, error, counted=True, policy=route.retry)
             return
+        finally:
+            cached(HANDLER_DURATION, source, self.group).observe(time.perf_counter() - started)
         self.store.remember(event_id)
         self._remembered = True
         self.stats.handled += 1
+        cached(CONSUMED, source, self.group, "handled").inc()
         self._done(job, state)
+
+    def _observe_hop(self, event: Event, source: str) -> None:
+        metadata = event.metadata
+        hop = time.time() - metadata.produced_at.timestamp()
+        if hop < 0:
+            cached(CLOCK_SKEW, source, self.group).inc()
+            hop = 0.0
+        cached(HOP_LATENCY, source, metadata.source_agent, self.group).observe(hop)
 
     def _schedule_retry(
         self, job: Job, error: BaseException, *, counted: bool, policy: RetryPolicy | None = None
@@ -336,6 +386,7 @@ class Consumer:
         if counted:
             job.attempts += 1
             self.stats.retried += 1
+            cached(CONSUMED, self._source_topic(job.record.topic), self.group, "retried").inc()
             delay = (policy or self.settings.retry).delay(job.attempts, self._random.random())
         else:  # the registry is unreachable: wait and try again, never dead-letter for that
             delay = min(8.0, 0.5 * 2 ** min(job.attempts, 4))
@@ -397,6 +448,9 @@ class Consumer:
                 self._dead_letter(job, reason, error)
                 continue
             self.stats.dead_lettered[reason] = self.stats.dead_lettered.get(reason, 0) + 1
+            source = self._source_topic(job.record.topic)
+            cached(DLQ_WRITES, source, self.group, reason).inc()
+            cached(CONSUMED, source, self.group, "dead_lettered").inc()
             self._done(job, state)
 
     # -- commits and flow control -------------------------------------------------------------------
@@ -431,6 +485,7 @@ class Consumer:
         limit = self.settings.max_parked_per_partition
         for key, state in self._partitions.items():
             parked = state.parked
+            cached(PARKED, key[0], str(key[1]), self.group).set(parked)
             if key not in self._paused and parked >= limit:
                 self._kafka.pause([TopicPartition(*key)])
                 self._paused.add(key)
@@ -438,6 +493,27 @@ class Consumer:
             elif key in self._paused and parked <= limit // 2:
                 self._kafka.resume([TopicPartition(*key)])
                 self._paused.discard(key)
+
+    def _measure_lag(self, every: float = 5.0) -> None:
+        now = time.monotonic()
+        if self._kafka is None or now - self._last_lag < every or not self._partitions:
+            return
+        self._last_lag = now
+        partitions = [TopicPartition(topic, partition) for topic, partition in self._partitions]
+        for position in self._kafka.position(partitions):
+            try:
+                _, high = self._kafka.get_watermark_offsets(position, cached=True)
+            except confluent_kafka.KafkaException:
+                continue
+            if high is None or high < 0:
+                continue
+            consumed = (
+                position.offset
+                if position.offset >= 0
+                else self._partitions[(position.topic, position.partition)].committed
+            )
+            lag = max(0, high - max(consumed, 0))
+            cached(CONSUMER_LAG, position.topic, str(position.partition), self.group).set(lag)
 
     # -- rebalance ---------------------------------------------------------------------------------------
     def _on_assign(self, consumer: confluent_kafka.Consumer, partitions: list[TopicPartition]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -30,7 +31,10 @@ class MessageContext:
     event: Event
     producer: Producer
     replayed: bool = False
+    root_time: datetime.datetime | None = None
+    """When the chain's root event was produced (chain latency is measured from it)."""
 
     def send(self, event: E) -> Delivery:
-        """Send an event caused by the one being handled (correlation and causation carried over)."""
-        return self.producer.send(event, caused_by=self.event)
+        """Send an event caused by the one being handled (correlation, causation and the chain's
+        root time carried over)."""
+        return self.producer.send(event, caused_by=self.event, root_time=self.root_time)

@@ -8,6 +8,7 @@ at-least-once delivery requires anyway.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable
@@ -55,7 +56,8 @@ class HandlerRunner:
         if timeout is None:
             return function(*args)
         future: Future[Any] = Future()
-        self._worker.calls.put((function, args, future))
+        context = contextvars.copy_context()  # the handler sees the caller's log context
+        self._worker.calls.put((context.run, (function, *args), future))
         try:
             return future.result(timeout)
         except FutureTimeout:
