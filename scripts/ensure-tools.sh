@@ -19,6 +19,13 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then apt_ins
 if ! command -v mvn >/dev/null 2>&1; then apt_install maven; fi
 # redis-server: the Redis idempotency store's integration tests start a throwaway one.
 if ! command -v redis-server >/dev/null 2>&1; then apt_install redis-server; fi
+# promtool: checks and unit-tests the Prometheus alerting rules in monitoring/prometheus/.
+# The tests start their own Prometheus on loopback; a packaged service (0.0.0.0:9090) is stopped.
+if ! command -v promtool >/dev/null 2>&1; then
+  apt_install prometheus
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  if command -v service >/dev/null 2>&1; then service prometheus stop >/dev/null 2>&1 || true; fi
+fi
 
 # docker compose: the CLI plugin, built from the Go module proxy when the machine has none.
 compose_version=v2.40.3
