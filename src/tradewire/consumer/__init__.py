@@ -231,7 +231,12 @@ class Consumer:
     def _poll_once(self) -> None:
         assert self._kafka is not None
         timeout = 0.0 if self._ready else self._idle_timeout()
-        for message in self._kafka.consume(num_messages=500, timeout=timeout):
+        # consume(n, timeout) waits the whole timeout unless n records arrive: wait for ONE record
+        # (returns as soon as it is there), then take whatever else is already fetched.
+        messages = self._kafka.consume(num_messages=1, timeout=timeout)
+        if messages:
+            messages.extend(self._kafka.consume(num_messages=499, timeout=0))
+        for message in messages:
             error = message.error()
             if error is not None:
                 if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
