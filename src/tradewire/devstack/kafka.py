@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 from tradewire.devstack.processes import is_running, log_tail, spawn, stop
 from tradewire.devstack.toolchain import KafkaClasspath
 from tradewire.errors import DevStackError
+from tradewire.settings import KAFKA_LOG
 
 __all__ = ["KafkaNode", "NodeSpec", "cluster_specs", "new_cluster_id", "wait_until_ready"]
 
@@ -220,7 +221,9 @@ def wait_until_ready(bootstrap: str, brokers: int, nodes: list[KafkaNode], timeo
         if time.monotonic() > deadline:
             raise DevStackError(f"Kafka at {first} did not open its port within {timeout:.0f} s")
         time.sleep(0.05)
-    admin = AdminClient({"bootstrap.servers": bootstrap, "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 100})
+    admin = AdminClient(
+        {"bootstrap.servers": bootstrap, "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 100, "logger": KAFKA_LOG}
+    )
     while time.monotonic() < deadline:
         check_alive()
         try:
