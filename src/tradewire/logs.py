@@ -64,11 +64,22 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
 class ScrubFilter(logging.Filter):
-    """Removes secrets from the message and its arguments before anything formats them."""
+    """Removes secrets from the message, its arguments, the traceback and `extra` text fields
+    before anything formats them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(str(record.getMessage()))
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, scrub(value))
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):  # a mis-formatted call must not raise into the caller
+            message = f"{record.msg} (unformattable arguments: {record.args!r})"
+        record.msg = scrub(str(message))
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))

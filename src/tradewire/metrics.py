@@ -10,7 +10,8 @@ host share a clock). A negative hop latency can only come from clock skew: it is
 clock offset estimate source in `tradewire_process_info` (the wall clock it used).
 
 For several processes behind one endpoint, set PROMETHEUS_MULTIPROC_DIR before start-up
-(prometheus-client's multiprocess mode); `serve_metrics` then exposes the merged view.
+(prometheus-client's multiprocess mode); `serve_metrics` then exposes the merged view
+(without `tradewire_process_info`: prometheus-client cannot merge Info metrics across processes).
 """
 
 from __future__ import annotations
