@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
@@ -221,9 +222,12 @@ def wait_until_ready(bootstrap: str, brokers: int, nodes: list[KafkaNode], timeo
         if time.monotonic() > deadline:
             raise DevStackError(f"Kafka at {first} did not open its port within {timeout:.0f} s")
         time.sleep(0.05)
-    admin = AdminClient(
-        {"bootstrap.servers": bootstrap, "reconnect.backoff.ms": 20, "reconnect.backoff.max.ms": 100, "logger": KAFKA_LOG}
-    )
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "reconnect.backoff.ms": 20,
+        "reconnect.backoff.max.ms": 100,
+    }
+    admin = AdminClient({**config, "logger": KAFKA_LOG})
     while time.monotonic() < deadline:
         check_alive()
         try:
