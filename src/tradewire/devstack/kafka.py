@@ -227,7 +227,8 @@ def wait_until_ready(bootstrap: str, brokers: int, nodes: list[KafkaNode], timeo
         "reconnect.backoff.ms": 20,
         "reconnect.backoff.max.ms": 100,
     }
-    admin = AdminClient({**config, "logger": KAFKA_LOG})
+    config["logger"] = KAFKA_LOG
+    admin = AdminClient(config)
     while time.monotonic() < deadline:
         check_alive()
         try:
