@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the integration tests need and a fresh machine may lack: Java 17+ and Maven
-# (the native Kafka), and the Docker Compose CLI plugin (to validate registry-compose.yml;
-# no Docker engine is needed for that). Debian packages are installed when running as root.
+# (the native Kafka), redis-server, promtool, and the Docker Compose CLI plugin (to validate
+# registry-compose.yml; no Docker engine is needed for that). Debian packages are installed
+# when running as root. `ensure-tools.sh kafka` stops after Java and Maven.
 set -euo pipefail
 
 apt_install() {
@@ -17,6 +18,8 @@ apt_install() {
 java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
 if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then apt_install openjdk-17-jre-headless; fi
 if ! command -v mvn >/dev/null 2>&1; then apt_install maven; fi
+# `ensure-tools.sh kafka`: only what the native Kafka needs (the main job).
+if [ "${1:-all}" = kafka ]; then exit 0; fi
 # redis-server: the Redis idempotency store's integration tests start a throwaway one.
 if ! command -v redis-server >/dev/null 2>&1; then apt_install redis-server; fi
 # promtool: checks and unit-tests the Prometheus alerting rules in monitoring/prometheus/.

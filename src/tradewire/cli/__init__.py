@@ -20,6 +20,8 @@ from tradewire.cli.contracts import generate
 from tradewire.cli.dev import dev
 from tradewire.cli.dlq import dlq
 from tradewire.cli.gate import breaking, lint, rules
+from tradewire.cli.harness import harness
+from tradewire.cli.latency import latency
 from tradewire.cli.publish import drift, push_command
 from tradewire.cli.registry import registry
 from tradewire.errors import ConfigError, TradingSystemError
@@ -47,6 +49,8 @@ cli.add_command(lint)
 cli.add_command(breaking)
 cli.add_command(rules)
 cli.add_command(dev)
+cli.add_command(latency)
+cli.add_command(harness)
 cli.add_command(dlq)
 cli.add_command(registry)
 registry.add_command(push_command)
