@@ -275,3 +275,57 @@ def test_replay_after_fixing_the_handler_handles_every_dead_letter_exactly_once_
     audits = [json.loads(value or b"{}") for _, value, _ in read_all(kafka_bootstrap, AUDIT_TOPIC, 10_000, timeout=10)]
     mine = [audit for audit in audits if audit.get("dlq_topic") == dlq_topic(topic, group)]
     assert [(20, expected)] == [(audit["count"], sorted(r["event_id"] for r in audit["replayed"])) for audit in mine]
+
+
+def test_a_record_whose_sends_the_broker_refused_is_neither_remembered_nor_committed(
+    kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path
+) -> None:
+    """The handler succeeds but the broker refuses what it sent (the output topic takes no record that
+    large): the record is handled again on every retry, then dead-lettered as exhausted; it never
+    counts as handled, so dedup would not skip it after a crash and no offset skips it either."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    prefix = f"t{unique}."
+    create_topics(kafka_bootstrap, 1, prefix + SignalGenerated.TOPIC)
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    refusing = NewTopic(prefix + OrderPlaced.TOPIC, 1, 1, config={"max.message.bytes": "50"})
+    admin.create_topics([refusing])[refusing.topic].result(timeout=30)
+    sender = producer(kafka_bootstrap, registry_url, prefix)
+    signal_event = make_signal("S1", 1)
+    sender.send(signal_event).result(timeout=30)
+    consumer = Consumer(
+        settings(
+            kafka_bootstrap, registry_url, prefix, f"g{unique}", tmp_path,
+            retry=RetryPolicy(base_seconds=0.01, retries=2),
+        ),
+        producer=sender,
+    )  # fmt: skip
+    calls: list[int] = []
+
+    @consumer.handler(SignalGenerated)
+    def place(event: SignalGenerated, ctx: MessageContext) -> None:
+        calls.append(ctx.attempt)
+        ctx.send(
+            OrderPlaced(
+                symbol=event.symbol,
+                order_id=event.metadata.event_id,
+                client_order_id="c1",
+                venue="v",
+                signal_id=event.metadata.event_id,
+                side=OrderSide.BUY,
+                order_type=OrderType.MARKET,
+                time_in_force=TimeInForce.IOC,
+                quantity=event.reference_price,
+                placed_at=event.expires_at,
+            )
+        )
+
+    running = Background(consumer)
+    wait_for(lambda: bool(consumer.stats.dead_lettered), 60, "the refused record to be dead-lettered")
+    stats = running.stop()
+
+    assert [1, 2, 3] == calls
+    assert (0, {"exhausted": 1}) == (stats.handled, stats.dead_lettered)
+    [(_, _, headers)] = read_all(kafka_bootstrap, dlq_topic(prefix + SignalGenerated.TOPIC, f"g{unique}"), 1)
+    assert b"DeliveryError" in dict(headers)["tw.dlq.error.class"]
+    assert str(signal_event.metadata.event_id).encode() == dict(headers)["ce_id"]

@@ -127,6 +127,7 @@ class Consumer:
         self._retries: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
         self._acks: queue.SimpleQueue[tuple[Job, Delivery, str, BaseException]] = queue.SimpleQueue()
+        self._outputs: queue.SimpleQueue[tuple[Job, str, str, BaseException | None]] = queue.SimpleQueue()
         self._runner = HandlerRunner(f"tradewire-handler-{settings.agent}")
         self._stopping = threading.Event()
         self._last_commit = time.monotonic()
@@ -245,6 +246,7 @@ class Consumer:
             self._accept(message)
         self._drain_ready()
         self._drain_acks()
+        self._drain_outputs()
         self._run_due_retries()
         self._flush_store_if_due(force=True)  # handled ids become durable at once, offsets follow in batches
         self._maybe_commit()
@@ -364,11 +366,58 @@ class Consumer:
             return
         finally:
             cached(HANDLER_DURATION, source, self.group).observe(time.perf_counter() - started)
+        if all(delivery.done() and delivery.exception() is None for delivery in context.sent):
+            self._handled(job, state, event_id, source)
+        else:
+            self._await_outputs(job, event_id, source, list(context.sent))
+
+    def _handled(self, job: Job, state: PartitionState, event_id: str, source: str) -> None:
+        """The handler succeeded and the broker acknowledged everything it sent."""
         self.store.remember(event_id)
         self._remembered = True
         self.stats.handled += 1
         cached(CONSUMED, source, self.group, "handled").inc()
         self._done(job, state)
+
+    def _await_outputs(self, job: Job, event_id: str, source: str, pending: list[Delivery]) -> None:
+        """Done only when what the handler sent is acknowledged: until then its id is not remembered and
+        its offset not committed, so a crash redelivers the record and the handler sends again."""
+        self._awaiting_acks += 1
+        remaining = [len(pending)]
+        lock = threading.Lock()
+
+        def finished(_: object) -> None:
+            with lock:
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if last:
+                failure = next((d.exception() for d in pending if d.exception() is not None), None)
+                self._outputs.put((job, event_id, source, failure))
+
+        for delivery in pending:
+            delivery.add_done_callback(finished)
+
+    def _drain_outputs(self) -> None:
+        while True:
+            try:
+                job, event_id, source, failure = self._outputs.get_nowait()
+            except queue.Empty:
+                return
+            self._awaiting_acks -= 1
+            state = self._partitions.get((job.record.topic, job.record.partition))
+            if state is None:
+                continue  # revoked meanwhile: its offset was not committed, the next owner handles it again
+            if failure is None:
+                self._handled(job, state, event_id, source)
+                continue
+            log.warning("what the handler sent was not acknowledged (%s); handling the record again", failure)
+            route = self._routes[source]
+            if job.attempts >= route.retry.retries:
+                job.attempts += 1
+                job.last_failure = time.time()
+                self._dead_letter(job, "exhausted", failure)
+            else:
+                self._schedule_retry(job, failure, counted=True, policy=route.retry)
 
     def _observe_hop(self, event: Event, source: str) -> None:
         metadata = event.metadata
@@ -529,6 +578,7 @@ class Consumer:
         revoked = {(tp.topic, tp.partition) for tp in partitions}
         self.stats.rebalances += 1
         self._drain_acks()
+        self._drain_outputs()
         self._maybe_commit(force=True, only=revoked)
         self._forget(revoked)
 
@@ -545,12 +595,14 @@ class Consumer:
 
     # -- shutdown -------------------------------------------------------------------------------------------
     def _shutdown(self, ack_timeout: float = 10.0) -> None:
-        """Drain: wait (bounded) for dead letters in flight, commit what is done, close."""
+        """Drain: wait (bounded) for dead letters and handlers' sends in flight, commit what is done, close."""
         deadline = time.monotonic() + ack_timeout
         while self._awaiting_acks > 0 and time.monotonic() < deadline:
             self._drain_acks()
+            self._drain_outputs()
             time.sleep(0.01)
         self._drain_acks()
+        self._drain_outputs()
         self._maybe_commit(force=True)
         if self._kafka is not None:
             self._kafka.close()

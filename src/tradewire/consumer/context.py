@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from tradewire.avro.record import Event
@@ -33,8 +33,13 @@ class MessageContext:
     replayed: bool = False
     root_time: datetime.datetime | None = None
     """When the chain's root event was produced (chain latency is measured from it)."""
+    sent: list[Delivery] = field(default_factory=list)
+    """What the handler sent through `send`: the record counts as handled (its id remembered, its
+    offset committable) only once the broker acknowledged all of it."""
 
     def send(self, event: E) -> Delivery:
         """Send an event caused by the one being handled (correlation, causation and the chain's
         root time carried over)."""
-        return self.producer.send(event, caused_by=self.event, root_time=self.root_time)
+        delivery = self.producer.send(event, caused_by=self.event, root_time=self.root_time)
+        self.sent.append(delivery)
+        return delivery
