@@ -122,8 +122,9 @@ def _signal(config: RunConfig, index: int, agent: str, *, warmup: bool = False) 
 class Agent:
     """One agent process: its producer, its consumer (if it consumes), health and journal."""
 
-    def __init__(self, role: str, instance: int, config: RunConfig) -> None:
+    def __init__(self, role: str, instance: int, config: RunConfig, *, metrics_port: int | None = None) -> None:
         self.role = role
+        self.metrics_port = metrics_port
         self.instance = instance
         self.config = config
         self.name = f"{role}-{instance}"
@@ -164,7 +165,10 @@ class Agent:
     def _delivered(self, delivery: Delivery) -> None:
         if delivery.exception() is None and delivery.event is not None:
             topic = delivery.topic.removeprefix(self.config.prefix)
-            self.journal.write("sent", topic=topic, id=str(delivery.event.metadata.event_id), t=time.time())
+            metadata = delivery.event.metadata
+            self.journal.write(
+                "sent", topic=topic, id=str(metadata.event_id), t=time.time(), p=metadata.produced_at.timestamp()
+            )
 
     def _handled(self, event: Any, ctx: MessageContext, started: float) -> None:
         hop = started - event.metadata.produced_at.timestamp()
@@ -506,7 +510,7 @@ class Agent:
         if self.role == "market-analysis":
             emitter = threading.Thread(target=self._emit_signals, name="signals", daemon=True)
             emitter.start()
-        self.mark("running", pid=os.getpid())
+        self.mark("running", pid=os.getpid(), metrics_port=self.metrics_port)
         try:
             self.consumer.run(install_signal_handlers=False)
         finally:
@@ -529,13 +533,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("role", choices=ROLES)
     parser.add_argument("--config", required=True, type=Path, help="the run's config.json")
     parser.add_argument("--instance", type=int, default=1)
-    parser.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port (0: any free one)"
+    )
     options = parser.parse_args(argv)
     config = RunConfig.load(options.config)
     configure_logging(f"{options.role}-{options.instance}")
+    port = None
     if options.metrics_port is not None:
-        serve_metrics(options.metrics_port, agent=options.role, role=options.role)
-    Agent(options.role, options.instance, config).run()
+        port = serve_metrics(options.metrics_port, agent=options.role, role=options.role)
+    Agent(options.role, options.instance, config, metrics_port=port).run()
     return 0
 
 

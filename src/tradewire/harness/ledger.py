@@ -32,6 +32,8 @@ class Observations:
 
     sent: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     """topic -> event id -> acknowledgement time."""
+    produced: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
+    """topic -> event id -> when the sender produced it (its produced_at)."""
     handled: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     """(topic, group) -> event id -> how many times a handler finished it."""
     replayed: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -46,6 +48,7 @@ class Observations:
         kind = line.get("k")
         if kind == "sent":
             self.sent[line["topic"]].setdefault(line["id"], float(line["t"]))
+            self.produced[line["topic"]].setdefault(line["id"], float(line.get("p", line["t"])))
         elif kind == "handled":
             key = (line["topic"], line["group"])
             self.handled[key][line["id"]] += 1

@@ -129,7 +129,6 @@ class Fleet:
     config_path: Path
     logs: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    metrics: dict[str, int] = field(default_factory=dict)
     instances: dict[str, int] = field(default_factory=dict)
 
     def start(self, role: str, instance: int | None = None) -> str:
@@ -137,12 +136,10 @@ class Fleet:
             instance = self.instances.get(role, 0) + 1
         self.instances[role] = max(self.instances.get(role, 0), instance)
         name = f"{role}-{instance}"
-        port = self.metrics.get(name) or free_block(1)
-        self.metrics[name] = port
         self.logs.mkdir(parents=True, exist_ok=True)
         log = (self.logs / f"{name}.log").open("ab")
         command = [sys.executable, "-m", "tradewire.harness.agent", role, "--config", str(self.config_path)]
-        command += ["--instance", str(instance), "--metrics-port", str(port)]
+        command += ["--instance", str(instance), "--metrics-port", "0"]  # the agent journals the port it got
         self.processes[name] = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ}
         )
