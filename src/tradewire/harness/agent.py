@@ -413,8 +413,12 @@ class Agent:
 
     # -- background duties ------------------------------------------------------------------------
     def _report_health(self) -> None:
+        reported_failing = False
         while not self.stopping.wait(self.config.health_interval):
             failing = time.time() < self.degraded_until
+            if failing and not reported_failing:
+                self.mark("degraded")
+            reported_failing = failing
             self.heartbeat += 1
             stats = self.consumer.stats
             self.producer.send(
@@ -454,9 +458,9 @@ class Agent:
         os.replace(temporary, path)
 
     def degrade(self) -> None:
-        """Report FAILING for the configured time (SIGUSR1)."""
+        """Report FAILING for the configured time (SIGUSR1; journaled by the health thread, since a
+        signal handler must not wait for the journal's lock)."""
         self.degraded_until = time.time() + self.config.degrade_seconds
-        self.mark("degraded")
 
     def _wait_for(self, path: Path, timeout: float = 180.0) -> bool:
         deadline = time.monotonic() + timeout
