@@ -4,6 +4,9 @@ A handler that overruns its timeout counts as a failed attempt; Python cannot st
 thread, so the overrunning call is abandoned (it may still finish in the background) and
 later calls go to a fresh worker. Handlers should therefore be idempotent, which
 at-least-once delivery requires anyway.
+
+The handoff is one queue put and one lock per call (no futures or condition variables):
+it runs for every record, so it is kept as cheap as a thread switch allows.
 """
 
 from __future__ import annotations
@@ -12,15 +15,25 @@ import contextvars
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from tradewire.errors import HandlerTimeoutError
 
 __all__ = ["HandlerRunner"]
 
-_Call = tuple[Callable[..., Any], tuple[Any, ...], "Future[Any]"]
+
+class _Call:
+    """One handler call: what to run, and where its outcome goes; `done` is released when it has one."""
+
+    __slots__ = ("args", "done", "error", "function", "result")
+
+    def __init__(self, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.function = function
+        self.args = args
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class _Worker(threading.Thread):
@@ -34,13 +47,12 @@ class _Worker(threading.Thread):
             call = self.calls.get()
             if call is None:
                 return
-            function, args, future = call
-            if not future.set_running_or_notify_cancel():
-                continue
             try:
-                future.set_result(function(*args))
+                call.result = call.function(*call.args)
             except BaseException as error:
-                future.set_exception(error)
+                call.error = error
+            finally:
+                call.done.release()
 
 
 class HandlerRunner:
@@ -55,18 +67,19 @@ class HandlerRunner:
         """`function(*args)`; HandlerTimeoutError if it takes longer than `timeout`."""
         if timeout is None:
             return function(*args)
-        future: Future[Any] = Future()
         context = contextvars.copy_context()  # the handler sees the caller's log context
-        self._worker.calls.put((context.run, (function, *args), future))
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
+        call = _Call(context.run, (function, *args))
+        self._worker.calls.put(call)
+        if not call.done.acquire(timeout=timeout):
             self.abandoned += 1
             self._worker.calls.put(None)  # the stuck worker exits after its call, if ever
             self._worker = _Worker(f"{self.name}-{self.abandoned}")
             raise HandlerTimeoutError(
                 f"{getattr(function, '__qualname__', function)} did not finish within {timeout:g} s"
             ) from None
+        if call.error is not None:
+            raise call.error
+        return call.result
 
     def close(self) -> None:
         """Let the worker finish its current call and stop."""
