@@ -357,12 +357,7 @@ class Consumer:
             return
         except Exception as error:
             log.warning("handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, error)
-            if job.attempts >= route.retry.retries:
-                job.attempts += 1
-                job.last_failure = time.time()
-                self._dead_letter(job, "exhausted", error)
-            else:
-                self._schedule_retry(job, error, counted=True, policy=route.retry)
+            self._retry_or_dead_letter(job, error, route.retry)
             return
         finally:
             cached(HANDLER_DURATION, source, self.group).observe(time.perf_counter() - started)
@@ -411,13 +406,16 @@ class Consumer:
                 self._handled(job, state, event_id, source)
                 continue
             log.warning("what the handler sent was not acknowledged (%s); handling the record again", failure)
-            route = self._routes[source]
-            if job.attempts >= route.retry.retries:
-                job.attempts += 1
-                job.last_failure = time.time()
-                self._dead_letter(job, "exhausted", failure)
-            else:
-                self._schedule_retry(job, failure, counted=True, policy=route.retry)
+            self._retry_or_dead_letter(job, failure, self._routes[source].retry)
+
+    def _retry_or_dead_letter(self, job: Job, error: BaseException, policy: RetryPolicy) -> None:
+        """A failed attempt: retry after the policy's backoff, or dead-letter once its retries are spent."""
+        if job.attempts >= policy.retries:
+            job.attempts += 1
+            job.last_failure = time.time()
+            self._dead_letter(job, "exhausted", error)
+        else:
+            self._schedule_retry(job, error, counted=True, policy=policy)
 
     def _observe_hop(self, event: Event, source: str) -> None:
         metadata = event.metadata

@@ -23,7 +23,20 @@ from typing import Any
 
 from tradewire.harness.config import DERIVED, derived_id
 
-__all__ = ["DeadLetterEntry", "Expected", "Observations", "build_ledger", "unforwarded"]
+__all__ = ["COUNTS", "DeadLetterEntry", "Expected", "Observations", "build_ledger", "unforwarded"]
+
+
+COUNTS = (
+    "sent",
+    "delivered",
+    "duplicates_suppressed",
+    "duplicates_delivered",
+    "retried",
+    "dead_lettered",
+    "replayed",
+    "lost",
+)
+"""What the ledger counts per hop and in total, in the order reports show them."""
 
 
 @dataclass
@@ -178,19 +191,7 @@ def build_ledger(
                 "lost": len(lost_ids),
             }
         )
-    totals: dict[str, Any] = {
-        name: sum(row[name] for row in rows)
-        for name in (
-            "sent",
-            "delivered",
-            "duplicates_suppressed",
-            "duplicates_delivered",
-            "retried",
-            "dead_lettered",
-            "replayed",
-            "lost",
-        )
-    }
+    totals: dict[str, Any] = {name: sum(row[name] for row in rows) for name in COUNTS}
     reasons: Counter[str] = Counter()
     for row in rows:
         reasons.update(row["dead_lettered_by_reason"])

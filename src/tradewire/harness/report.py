@@ -21,6 +21,7 @@ from rich.text import Text
 
 from tradewire.errors import TradingSystemError
 from tradewire.harness.charts import CHART_STYLE, as_ms, as_number, css_class, escape, histogram_svg, timeline_svg
+from tradewire.harness.ledger import COUNTS
 
 __all__ = [
     "REQUIRED_KEYS",
@@ -187,16 +188,7 @@ def _reasons(counts: Any) -> str:
     return ", ".join(f"{reason} {count}" for reason, count in _mapping(counts).items())
 
 
-_LEDGER_COLUMNS = (
-    "sent",
-    "delivered",
-    "duplicates_suppressed",
-    "duplicates_delivered",
-    "retried",
-    "dead_lettered",
-    "replayed",
-    "lost",
-)
+_LEDGER_COLUMNS = COUNTS
 _LEDGER_HEADERS = (
     "hop",
     "sent",
