@@ -24,15 +24,14 @@ from typing import Any
 import confluent_kafka
 from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]  # public, no __all__
 
-from tradewire import contracts
-from tradewire.contracts import Liquidity, OrderFilled, OrderSide
+from tradewire.contracts import BY_TOPIC, Liquidity, OrderFilled, OrderSide
 from tradewire.dlq import DeadLetterFilter, dlq_topic, read_dead_letters, replay
 from tradewire.dlq.headers import last_header
 from tradewire.dlq.topics import admin_client
 from tradewire.errors import TradingSystemError
 from tradewire.harness import report as reports
 from tradewire.harness.agent import _signal
-from tradewire.harness.config import PIPELINE, ROLES, HarnessError, HarnessOptions, RunConfig
+from tradewire.harness.config import DERIVED, PIPELINE, ROLES, HarnessError, HarnessOptions, RunConfig
 from tradewire.harness.ledger import DeadLetterEntry, Expected, Observations, build_ledger, unforwarded
 from tradewire.harness.processes import Fleet, JournalTail, OwnStacks, Stack, dlq_count, wait_for_groups
 from tradewire.harness.scenarios import SCENARIOS, Fault, Scenario, chaos_marks
@@ -50,8 +49,8 @@ INJECTED_HEADER = "harness_injected"
 
 def hops() -> list[tuple[str, str, str]]:
     """Every (topic, sender, consuming group) the ledger accounts."""
-    senders = {"trading.signals.generated": "market-analysis", "risk.signal.assessed": "risk"}
-    senders |= {"personality.variance.applied": "personality", "execution.order.filled": "execution"}
+    senders = {SIGNALS: "market-analysis"}
+    senders |= {topic: group for (_, group), outputs in DERIVED.items() for topic, _ in outputs}
     rows = [(topic, senders[topic], group) for topic, group in PIPELINE]
     rows.append((HEALTH, "every agent", "circuit-breaker"))
     rows.extend((topic, "circuit-breaker", group) for topic in BREAKER_TOPICS for group in ROLES)
@@ -59,8 +58,7 @@ def hops() -> list[tuple[str, str, str]]:
 
 
 def _create_topics(stack: Stack, prefix: str, scenario: Scenario) -> None:
-    classes = [getattr(contracts, name) for name in contracts.__all__]
-    topics = sorted({cls.TOPIC for cls in classes if isinstance(cls, type) and hasattr(cls, "TOPIC")})
+    topics = sorted(BY_TOPIC)
     replicas = scenario.brokers
     config = {"min.insync.replicas": "2"} if replicas >= 3 else {}
     admin = admin_client(stack.bootstrap)  # kept alive until the futures resolve
