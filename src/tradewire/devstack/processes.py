@@ -10,12 +10,35 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-__all__ = ["command_line", "is_running", "log_tail", "spawn", "stop"]
+from tradewire.errors import DevStackError
+
+__all__ = ["command_line", "free_port_block", "is_running", "log_tail", "spawn", "stop"]
+
+
+def free_port_block(size: int) -> int:
+    """A port p such that p .. p+size-1 are all free on 127.0.0.1 (a broker and its controller: 2)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + size < 65000 and all(_port_free(base + offset) for offset in range(size)):
+            return base
+    raise DevStackError(f"no block of {size} free ports on 127.0.0.1")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def spawn(command: list[str], log_path: Path, env: Mapping[str, str] | None = None) -> int:

@@ -7,11 +7,7 @@ a `python -m tradewire.harness.agent` process whose journal the harness follows.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,37 +18,17 @@ from pathlib import Path
 import confluent_kafka
 from confluent_kafka import ConsumerGroupState, TopicPartition
 
-from tradewire.devstack.stack import DevStack, StackOptions
+from tradewire.devstack.processes import free_port_block, stop
+from tradewire.devstack.stack import REGISTRY_MARKER, DevStack, StackOptions
 from tradewire.dlq.topics import admin_client
 from tradewire.harness.config import HarnessError, HarnessOptions
+from tradewire.harness.journal import JournalReader
 from tradewire.harness.ledger import Observations
 
-__all__ = ["Fleet", "JournalTail", "OwnStacks", "Stack", "dlq_count", "free_block", "wait_for_groups"]
+__all__ = ["Fleet", "JournalTail", "OwnStacks", "Stack", "dlq_count", "wait_for_groups"]
 
 
 # -- the stack ---------------------------------------------------------------------------------------
-def free_block(size: int) -> int:
-    """A port p with p .. p+size-1 all free on loopback."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + size >= 65000:
-            continue
-        if all(port_free(base + offset) for offset in range(size)):
-            return base
-    raise HarnessError("no block of free ports on 127.0.0.1")
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 @dataclass
 class Stack:
     """The Kafka and registry a scenario runs on; `own` when the harness started (and may kill) them."""
@@ -75,11 +51,8 @@ class Stack:
 
     def stop_registry(self) -> str:
         assert self.dev is not None
-        state = self.dev.load_state()
-        pid = int(str(state.get("registry_pid", 0)))
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        pid = int(str(self.dev.load_state().get("registry_pid", 0)))
+        stop([(pid, REGISTRY_MARKER)], hard=True)  # only if that pid is still our registry
         return f"registry (pid {pid})"
 
     def restore(self) -> None:
@@ -97,7 +70,7 @@ class OwnStacks:
         if self.options.bootstrap:
             return Stack(self.options.bootstrap, self.options.registry or "http://127.0.0.1:8081")
         if brokers not in self.stacks:
-            base = free_block(2 * brokers + 1)
+            base = free_port_block(2 * brokers + 1)
             dev = DevStack(
                 StackOptions(
                     self.options.project,
@@ -184,29 +157,15 @@ class Fleet:
 
 # -- following a run ---------------------------------------------------------------------------------
 class JournalTail:
-    """Reads the journals incrementally into Observations."""
+    """Follows the journals into Observations."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.offsets: dict[Path, int] = {}
+        self._reader = JournalReader(directory)
         self.observations = Observations()
 
     def poll(self) -> None:
-        for path in sorted(self.directory.glob("*.jsonl")):
-            offset = self.offsets.get(path, 0)
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                chunk = handle.read()
-            end = chunk.rfind(b"\n") + 1
-            if end == 0:
-                continue
-            self.offsets[path] = offset + end
-            for raw in chunk[:end].splitlines():
-                try:
-                    line = json.loads(raw)
-                except ValueError:
-                    continue
-                self.observations.add(path.stem, line)
+        for source, line in self._reader.poll():
+            self.observations.add(source, line)
 
 
 def wait_for_groups(stack: Stack, fleet: Fleet, timeout: float) -> None:
