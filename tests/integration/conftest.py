@@ -14,18 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from integration_support import REPO_ROOT, free_port_pair
+from integration_support import REPO_ROOT, free_port_pair, start_registry
 
-from tradewire.devstack.processes import log_tail
 from tradewire.devstack.stack import DevStack, StackOptions
 
 
@@ -57,36 +53,7 @@ def _docker_answers() -> bool:
 
 def _start_registry(bootstrap: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port_pair()
-    url = f"http://127.0.0.1:{port}"
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tradewire",
-            "registry",
-            "serve",
-            "--port",
-            str(port),
-            "--bootstrap-servers",
-            bootstrap,
-            "--topic",
-            f"_schemas_{uuid.uuid4().hex[:8]}",
-        ],
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the dev registry exited:\n{log_tail(log)}")
-        try:
-            with urllib.request.urlopen(url + "/", timeout=2):
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the dev registry did not answer within 60 s:\n{log_tail(log)}")
+    return start_registry(bootstrap, f"_schemas_{uuid.uuid4().hex[:8]}", port, log), f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

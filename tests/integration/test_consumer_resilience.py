@@ -13,9 +13,8 @@ from pathlib import Path
 
 from consumer_support import Background, create_topics, producer, wait_for
 from consumer_support import signal as make_signal
-from integration_support import free_port_pair
+from integration_support import free_port_pair, start_registry
 from redis_support import redis_url
-from test_registry_restart import start_registry
 
 from tradewire.consumer import Consumer, MessageContext
 from tradewire.contracts import SignalGenerated

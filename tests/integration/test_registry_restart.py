@@ -2,45 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from integration_support import free_port_pair
+from integration_support import free_port_pair, start_registry
 
 from tradewire.registry.client import RegistryClient
-
-
-def start_registry(bootstrap: str, topic: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """A dev registry process on `topic`, once it answers."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tradewire",
-            "registry",
-            "serve",
-            "--port",
-            str(port),
-            "--bootstrap-servers",
-            bootstrap,
-            "--topic",
-            topic,
-        ],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(600):
-        assert process.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"registry did not start:\n{log.read_text()}")
 
 
 def test_restart_keeps_ids_versions_and_levels(kafka_bootstrap: str, unique: str, tmp_path: Path) -> None:
