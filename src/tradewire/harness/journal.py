@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Journal", "read_journals"]
+__all__ = ["Journal", "JournalReader", "read_journals"]
 
 
 class Journal:
@@ -48,17 +48,33 @@ class Journal:
             os.close(self._fd)
 
 
-def read_journals(directory: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every complete line of every journal in `directory`, with the file's stem (role-instance).
+class JournalReader:
+    """Reads the journals of a directory incrementally: each `poll` returns the complete lines
+    written since the last one, with the file's stem (role-instance). A torn last line (a process
+    killed mid-write; in practice never, a line is one write) waits until it is complete."""
 
-    A torn last line (a process killed mid-write; in practice never, a line is one write) is skipped.
-    """
-    for path in sorted(directory.glob("*.jsonl")):
-        with path.open("rb") as handle:
-            for raw in handle:
-                if not raw.endswith(b"\n"):
-                    break
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._offsets: dict[Path, int] = {}
+
+    def poll(self) -> list[tuple[str, dict[str, Any]]]:
+        """The lines written since the last poll, file by file."""
+        lines: list[tuple[str, dict[str, Any]]] = []
+        for path in sorted(self.directory.glob("*.jsonl")):
+            offset = self._offsets.get(path, 0)
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+            end = chunk.rfind(b"\n") + 1
+            self._offsets[path] = offset + end
+            for raw in chunk[:end].splitlines():
                 try:
-                    yield path.stem, json.loads(raw)
+                    lines.append((path.stem, json.loads(raw)))
                 except ValueError:
                     continue
+        return lines
+
+
+def read_journals(directory: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every complete line of every journal in `directory`, with the file's stem (role-instance)."""
+    yield from JournalReader(directory).poll()
