@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,16 @@ class Agent:
                 "sent", topic=topic, id=str(metadata.event_id), t=time.time(), p=metadata.produced_at.timestamp()
             )
 
+    def _journaled(self, handler: Callable[[Any, MessageContext], None]) -> Callable[[Any, MessageContext], None]:
+        """`handler`, journaling each event it finishes (with its hop latency, taken when it starts)."""
+
+        def handle(event: Any, ctx: MessageContext) -> None:
+            started = time.time()
+            handler(event, ctx)
+            self._handled(event, ctx, started)
+
+        return handle
+
     def _handled(self, event: Any, ctx: MessageContext, started: float) -> None:
         hop = started - event.metadata.produced_at.timestamp()
         self.journal.write(
@@ -189,9 +200,9 @@ class Agent:
     # -- handlers ------------------------------------------------------------------------------
     def _register(self) -> None:
         consumer = self.consumer
-        consumer.add_handler(SystemEmergencyTriggered, self._on_emergency)
-        consumer.add_handler(BreakerReset, self._on_reset)
-        consumer.add_handler(AgentBreakerTriggered, self._on_agent_breaker)
+        consumer.add_handler(SystemEmergencyTriggered, self._journaled(self._on_emergency))
+        consumer.add_handler(BreakerReset, self._journaled(self._on_reset))
+        consumer.add_handler(AgentBreakerTriggered, self._journaled(self._on_agent_breaker))
         pipeline: dict[str, tuple[type[Any], Any]] = {
             "risk": (SignalGenerated, self._on_signal),
             "personality": (SignalRiskAssessed, self._on_assessment),
@@ -201,7 +212,7 @@ class Agent:
         }
         if self.role in pipeline:
             event_type, handler = pipeline[self.role]
-            consumer.add_handler(event_type, handler)
+            consumer.add_handler(event_type, self._journaled(handler))
 
     def _slow(self) -> None:
         extra = self.config.slow_ms.get(self.role, 0.0)
@@ -209,7 +220,6 @@ class Agent:
             time.sleep(extra / 1000)
 
     def _on_signal(self, signal_: SignalGenerated, ctx: MessageContext) -> None:
-        started = time.time()
         chaos = signal_.strategy.removeprefix("chaos-") if signal_.strategy.startswith("chaos-") else ""
         if chaos and not ctx.replayed:
             event_id = signal_.metadata.event_id
@@ -234,10 +244,8 @@ class Agent:
                 valid_until=signal_.expires_at,
             )
         )
-        self._handled(signal_, ctx, started)
 
     def _on_assessment(self, assessment: SignalRiskAssessed, ctx: MessageContext) -> None:
-        started = time.time()
         self._slow()
         ctx.send(
             PersonalityVarianceApplied(
@@ -254,10 +262,8 @@ class Agent:
                 seed=assessment.signal_id.int % 2**31,
             )
         )
-        self._handled(assessment, ctx, started)
 
     def _on_variance(self, variance: PersonalityVarianceApplied, ctx: MessageContext) -> None:
-        started = time.time()
         self._slow()
         cause = variance.metadata.event_id
         order_id = derived_id(cause, "order")
@@ -276,7 +282,6 @@ class Agent:
                     rejected_at=now,
                 )
             )
-            self._handled(variance, ctx, started)
             return
         placed = ctx.send(
             OrderPlaced(
@@ -319,10 +324,8 @@ class Agent:
                 is_final=True,
             )
         )
-        self._handled(variance, ctx, started)
 
     def _on_fill(self, fill: OrderFilled, ctx: MessageContext) -> None:
-        started = time.time()
         self._slow()
         root = ctx.root_time or fill.metadata.produced_at
         ctx.send(
@@ -341,10 +344,8 @@ class Agent:
                 confidence_at_signal=Decimal("0.7500"),
             )
         )
-        self._handled(fill, ctx, started)
 
     def _on_health(self, report: AgentHealthReported, ctx: MessageContext) -> None:
-        started = time.time()
         agent = report.agent_id
         now = time.time()
         if report.status == HealthStatus.FAILING and agent not in self.tripped:
@@ -389,27 +390,20 @@ class Agent:
                     )
                 )
                 self.mark("reset", target=agent)
-        self._handled(report, ctx, started)
 
     def _on_emergency(self, emergency: SystemEmergencyTriggered, ctx: MessageContext) -> None:
-        started = time.time()
         if not self.halted.is_set():
             self.halted.set()
             self.mark("halt", reason=emergency.reason)
-        self._handled(emergency, ctx, started)
 
     def _on_reset(self, reset: BreakerReset, ctx: MessageContext) -> None:
-        started = time.time()
         if reset.scope == BreakerScope.SYSTEM and self.halted.is_set():
             self.halted.clear()
             self.mark("resume", reason=reset.reason)
-        self._handled(reset, ctx, started)
 
     def _on_agent_breaker(self, triggered: AgentBreakerTriggered, ctx: MessageContext) -> None:
-        started = time.time()
         if triggered.agent_id == self.name:
             self.mark("stopped-by-breaker", reason=triggered.reason)
-        self._handled(triggered, ctx, started)
 
     # -- background duties ------------------------------------------------------------------------
     def _report_health(self) -> None:
