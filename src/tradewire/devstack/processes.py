@@ -53,6 +53,11 @@ def spawn(command: list[str], log_path: Path, env: Mapping[str, str] | None = No
             start_new_session=True,
             env=dict(env) if env is not None else None,
         )
+    # Popen can return before the kernel shows the new program's command line (it reads as
+    # empty for a moment), and `is_running` recognises our processes by it: wait until it shows.
+    deadline = time.monotonic() + 5
+    while not command_line(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
     return process.pid
 
 

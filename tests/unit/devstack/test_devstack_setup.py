@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tradewire.devstack.kafka import cluster_specs, new_cluster_id
-from tradewire.devstack.processes import is_running, stop
+from tradewire.devstack.processes import is_running, spawn, stop
 from tradewire.devstack.toolchain import find_java, resolve_kafka
 from tradewire.errors import DevStackError
 
@@ -107,3 +107,18 @@ def test_stop_leaves_a_process_that_is_not_ours_alone() -> None:
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_a_process_is_recognised_as_ours_as_soon_as_spawn_returns(tmp_path: Path) -> None:
+    """spawn returns only once the kernel shows the new command line, so the readiness checks never
+    mistake a process that is still starting for one that exited."""
+    command = [sys.executable, "-c", "import time; time.sleep(30)", "tradewire-spawn-probe"]
+    pids = []
+    recognised = []
+    try:
+        for _ in range(40):
+            pids.append(spawn(command, tmp_path / "probe.log"))
+            recognised.append(is_running(pids[-1], "tradewire-spawn-probe"))
+    finally:
+        stop([(pid, "tradewire-spawn-probe") for pid in pids], 5.0, hard=True)
+    assert [True] * 40 == recognised
