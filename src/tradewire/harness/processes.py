@@ -81,7 +81,11 @@ class OwnStacks:
                 )
             )
             say(f"starting Kafka ({brokers} broker{'s' if brokers > 1 else ''}) and the dev registry ...")
-            status = dev.up(say)
+            try:
+                status = dev.up(say)
+            except BaseException:
+                dev.down(wipe=not self.options.keep_stack)  # what did start must not outlive the run
+                raise
             assert status.registry_url is not None
             say(f"stack up in {status.timings.get('total', 0):.1f} s: Kafka {status.bootstrap}, "
                 f"registry {status.registry_url}")  # fmt: skip

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from tradewire.cli import main
+from tradewire.devstack.stack import DevStack
+from tradewire.errors import DevStackError
 from tradewire.harness.config import PIPELINE, ROLES, RunConfig
 from tradewire.harness.journal import Journal, read_journals
+from tradewire.harness.processes import OwnStacks
 from tradewire.harness.run import HarnessError, HarnessOptions, run_scenarios
 from tradewire.harness.scenarios import SCENARIOS, chaos_marks
 
@@ -109,3 +112,20 @@ def test_scenarios_that_kill_the_broker_are_refused_on_a_cluster_the_harness_did
     with pytest.raises(HarnessError, match="broker-restart kills the broker or the registry"):
         run_scenarios(options, say=print, progress=lambda _: lambda *_: None)
     assert [] == list(tmp_path.iterdir())  # refused before anything ran
+
+
+def test_a_stack_that_fails_to_come_up_is_stopped_not_leaked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kafka may already run when the registry fails to start: whatever started is stopped before the error."""
+    downs: list[bool] = []
+
+    def fail_up(self: DevStack, say: object = None) -> None:
+        raise DevStackError("the dev registry exited during start-up")
+
+    monkeypatch.setattr(DevStack, "up", fail_up)
+    monkeypatch.setattr(DevStack, "down", lambda self, *, wipe=False: downs.append(wipe) or [])
+    stacks = OwnStacks(HarnessOptions(scenarios=("steady",), report_dir=tmp_path, project=tmp_path))
+
+    with pytest.raises(DevStackError, match="exited during start-up"):
+        stacks.get(1, say=lambda _: None)
+    assert [True] == downs
+    assert {} == stacks.stacks
