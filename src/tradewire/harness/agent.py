@@ -156,6 +156,8 @@ class Agent:
         )
         self.stopping = threading.Event()
         self.halted = threading.Event()
+        self.emission = threading.Lock()
+        """Held while the market checks the halt and sends, and while a halt or resume takes effect."""
         self.degraded_until = 0.0
         self.heartbeat = 0
         self.failed_once: set[uuid.UUID] = set()
@@ -392,14 +394,16 @@ class Agent:
                 self.mark("reset", target=agent)
 
     def _on_emergency(self, emergency: SystemEmergencyTriggered, ctx: MessageContext) -> None:
-        if not self.halted.is_set():
-            self.halted.set()
-            self.mark("halt", reason=emergency.reason)
+        with self.emission:
+            if not self.halted.is_set():
+                self.halted.set()
+                self.mark("halt", reason=emergency.reason)
 
     def _on_reset(self, reset: BreakerReset, ctx: MessageContext) -> None:
-        if reset.scope == BreakerScope.SYSTEM and self.halted.is_set():
-            self.halted.clear()
-            self.mark("resume", reason=reset.reason)
+        with self.emission:
+            if reset.scope == BreakerScope.SYSTEM and self.halted.is_set():
+                self.halted.clear()
+                self.mark("resume", reason=reset.reason)
 
     def _on_agent_breaker(self, triggered: AgentBreakerTriggered, ctx: MessageContext) -> None:
         if triggered.agent_id == self.name:
@@ -478,12 +482,6 @@ class Agent:
         started = time.monotonic()
         paused = 0.0
         for index in range(config.events):
-            while self.halted.is_set() and not self.stopping.is_set():
-                halt_started = time.monotonic()
-                self.stopping.wait(0.02)
-                paused += time.monotonic() - halt_started
-            if self.stopping.is_set():
-                return
             if config.burst:
                 due = started + paused + index // config.burst
             elif config.rate > 0:
@@ -493,7 +491,16 @@ class Agent:
             delay = due - time.monotonic()
             if delay > 0:
                 self.stopping.wait(delay)
-            self.producer.send(_signal(config, index, self.role))
+            while True:  # the halt check and the send are one step against the breaker's handlers
+                if self.stopping.is_set():
+                    return
+                with self.emission:
+                    if not self.halted.is_set():
+                        self.producer.send(_signal(config, index, self.role))
+                        break
+                halt_started = time.monotonic()
+                self.stopping.wait(0.02)
+                paused += time.monotonic() - halt_started
         self.producer.flush(60)
         self.mark("done", sent=config.events)
 

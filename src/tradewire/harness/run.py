@@ -514,8 +514,7 @@ def _scenario_checks(run: _Run, observations: Observations) -> Iterator[str]:
             yield "breaker: the market was not halted and resumed by the circuit breaker"
             return
         halted_at, resumed_at = float(halts[0]["t"]), float(resumes[-1]["t"])
-        # a send that passed the halt check just before the halt may be stamped a moment after it
-        during = [at for at in observations.produced.get(SIGNALS, {}).values() if halted_at + 0.01 < at < resumed_at]
+        during = [at for at in observations.produced.get(SIGNALS, {}).values() if halted_at < at < resumed_at]
         if during:
             yield f"breaker: {len(during)} signal(s) were sent while the system was halted"
     if name == "consumer-crash" and not any(fault["kind"] == "restart" for fault in run.faults):
