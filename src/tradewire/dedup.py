@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +40,8 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS processed_events_expiry ON processed_events (group_id, expires_at)",
 )
 _SEEN = "SELECT 1 FROM processed_events WHERE group_id = ? AND event_id = ? AND expires_at > ?"
+_SEEN_MANY = "SELECT event_id FROM processed_events WHERE group_id = ? AND +expires_at > ? AND event_id IN ({marks})"
+_IDS_PER_QUERY = 500  # well under SQLite's smallest limit on bound parameters (999)
 _REMEMBER = "INSERT OR REPLACE INTO processed_events (group_id, event_id, expires_at) VALUES (?, ?, ?)"
 _PURGE = (
     "DELETE FROM processed_events WHERE (group_id, event_id) IN (SELECT group_id, event_id FROM processed_events"
@@ -60,6 +62,12 @@ class IdempotencyStore(Protocol):
     def remember(self, event_id: str) -> None:
         """Record that `event_id` was processed; it is durable only after the next `flush`."""
 
+    def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` `seen` would say were processed: one round trip for a batch of records."""
+
+    def remember_many(self, event_ids: Sequence[str]) -> None:
+        """`remember` each of `event_ids`, in one go."""
+
     def flush(self) -> None:
         """Make everything remembered so far durable (called right before offsets are committed)."""
 
@@ -78,6 +86,13 @@ class NullStore:
         return False
 
     def remember(self, event_id: str) -> None:
+        """Does nothing."""
+
+    def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        """Always empty."""
+        return set()
+
+    def remember_many(self, event_ids: Sequence[str]) -> None:
         """Does nothing."""
 
     def flush(self) -> None:
@@ -140,13 +155,33 @@ class SqliteStore:
 
     def remember(self, event_id: str) -> None:
         """Buffer `event_id` in the open transaction (durable at the next `flush`); purge a little on the way."""
+        self.remember_many((event_id,))
+
+    def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids among `event_ids` remembered less than the TTL ago: one query per 500 ids."""
+        found: set[str] = set()
+        with self._lock, self._errors("read"):
+            connection = self._live()
+            now = self._clock()
+            for start in range(0, len(event_ids), _IDS_PER_QUERY):
+                chunk = list(event_ids[start : start + _IDS_PER_QUERY])
+                query = _SEEN_MANY.format(marks=",".join("?" * len(chunk)))
+                found.update(row[0] for row in connection.execute(query, (self.group, now, *chunk)))
+            self.hits += sum(1 for event_id in event_ids if event_id in found)
+        return found
+
+    def remember_many(self, event_ids: Sequence[str]) -> None:
+        """Buffer `event_ids` in the open transaction (durable at the next `flush`); purge a little on the way."""
+        if not event_ids:
+            return
         with self._lock, self._errors("write"):
             connection = self._live()
             if not connection.in_transaction:
                 connection.execute("BEGIN IMMEDIATE")
             now = self._clock()
-            connection.execute(_REMEMBER, (self.group, event_id, now + self.ttl_seconds))
-            self._remembers_until_purge -= 1
+            expires = now + self.ttl_seconds
+            connection.executemany(_REMEMBER, [(self.group, event_id, expires) for event_id in event_ids])
+            self._remembers_until_purge -= len(event_ids)
             if self._remembers_until_purge <= 0:
                 self._remembers_until_purge = self._purge_every
                 connection.execute(_PURGE, (self.group, now, self._purge_limit))
@@ -233,6 +268,27 @@ class RedisStore:
         """Buffer `event_id` until the next `flush`."""
         with self._lock:
             self._buffer[event_id] = None
+
+    def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        """The ids among `event_ids` buffered here or flushed by any process of this group: one pipeline
+        of `EXISTS` for those not buffered."""
+        with self._lock:
+            found = {event_id for event_id in event_ids if event_id in self._buffer}
+            ask = [event_id for event_id in dict.fromkeys(event_ids) if event_id not in found]
+            if ask:
+                pipeline = self._client.pipeline(transaction=False)
+                for event_id in ask:
+                    pipeline.exists(self._prefix + event_id)
+                with self._errors("read from"):
+                    answers = pipeline.execute()
+                found.update(event_id for event_id, count in zip(ask, answers, strict=True) if count)
+            self.hits += sum(1 for event_id in event_ids if event_id in found)
+            return found
+
+    def remember_many(self, event_ids: Sequence[str]) -> None:
+        """Buffer `event_ids` until the next `flush`."""
+        with self._lock:
+            self._buffer.update(dict.fromkeys(event_ids))
 
     def flush(self) -> None:
         """Write the buffered ids with their TTL in one pipeline round trip."""

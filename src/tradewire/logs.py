@@ -22,7 +22,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from tradewire.dlq.headers import scrub
 
-__all__ = ["ContextFilter", "ScrubFilter", "configure_logging", "log_context", "message_context"]
+__all__ = ["ContextFilter", "ScrubFilter", "configure_logging", "context_with", "log_context", "message_context"]
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
     "tradewire_log_context", default=types.MappingProxyType({})
@@ -43,6 +43,16 @@ def log_context(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _CONTEXT.reset(token)
+
+
+def context_with(fields: Mapping[str, Any]) -> contextvars.Context:
+    """A copy of the current context in which log records carry `fields` too (for running one
+    record's handler in it with `Context.run`, on any thread); the current context is unchanged.
+    `fields` may work its values out lazily: outside any other log context it is kept as it is."""
+    outer = _CONTEXT.get()
+    context = contextvars.copy_context()
+    context.run(_CONTEXT.set, {**outer, **fields} if outer else fields)
+    return context
 
 
 class ContextFilter(logging.Filter):

@@ -141,6 +141,35 @@ def test_a_failing_handler_is_retried_after_backoff_without_holding_back_other_k
     assert names.index("AAA:1") > max(names.index(f"BBB:{i + 1}") for i in range(1, 6))
 
 
+def test_an_event_sent_twice_back_to_back_is_handled_once_even_within_one_batch(
+    kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path
+) -> None:
+    """The consumer hands records to handlers in batches and checks dedup for a batch at once: an event
+    id met twice in one batch must still be handled once, the second record counted as a duplicate."""
+    prefix = f"t{unique}."
+    create_topics(kafka_bootstrap, 1, prefix + SignalGenerated.TOPIC)
+    sender = producer(kafka_bootstrap, registry_url, prefix)
+    events = [make_signal(f"S{index % 3}", index) for index in range(60)]
+    for index, event in enumerate(events):
+        sender.send(event)
+        if index % 6 == 0:
+            sender.send(event)  # the same event id again, right behind the first (a sender's retry)
+    assert 0 == sender.flush(30)
+    sender.close()
+    handled: list[str] = []
+    consumer = Consumer(settings(kafka_bootstrap, registry_url, prefix, f"g{unique}", tmp_path))
+
+    @consumer.handler(SignalGenerated)
+    def on_signal(event: SignalGenerated, ctx: MessageContext) -> None:
+        handled.append(str(event.metadata.event_id))
+
+    running = Background(consumer)
+    wait_for(lambda: consumer.stats.received == 70 and len(handled) == 60, 60, "all 70 records processed")
+    stats = running.stop()
+    assert sorted(str(event.metadata.event_id) for event in events) == sorted(handled)
+    assert (70, 60, 10) == (stats.received, stats.handled, stats.duplicates)
+
+
 def test_a_killed_consumer_restarts_without_loss_and_dedup_suppresses_redelivered_events(
     kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path
 ) -> None:

@@ -56,6 +56,22 @@ def test_processes_of_one_group_see_each_others_flushed_ids(redis_url: str, grou
     assert ((True, False), (True, True, False), (2, 1)) == (before_flush, after_flush, hits)
 
 
+def test_seen_many_finds_buffered_and_flushed_ids_of_any_process_of_the_group(redis_url: str, group: str) -> None:
+    """A batch lookup answers from the local buffer and, in one pipeline, from Redis; a hit per id found."""
+    first = RedisStore(redis_url, group, TTL)
+    second = RedisStore(redis_url, group, TTL)
+    first.remember_many(["e-1", "e-2"])
+    first.flush()
+    second.remember_many(["e-3"])
+
+    found = second.seen_many(["e-1", "e-2", "e-3", "e-4", "e-1"])
+    elsewhere = first.seen_many(["e-3"])  # buffered by the other process only
+    hits = second.hits
+    first.close()
+    second.close()
+    assert ({"e-1", "e-2", "e-3"}, set(), 4) == (found, elsewhere, hits)
+
+
 def test_flush_writes_named_keys_with_the_ttl(redis_url: str, group: str, raw: redis.Redis) -> None:
     """Flushed ids become `tradewire:dedup:<group>:<event_id>` keys that Redis will expire."""
     store = RedisStore(redis_url, group, TTL)

@@ -25,13 +25,14 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import operator
 import queue
 import random
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -41,11 +42,11 @@ from confluent_kafka import TopicPartition
 from tradewire.avro.record import Event
 from tradewire.consumer.context import MessageContext
 from tradewire.consumer.partitions import Job, PartitionState
-from tradewire.consumer.runner import HandlerRunner
+from tradewire.consumer.runner import Call, HandlerRunner
 from tradewire.dedup import IdempotencyStore, open_store
 from tradewire.dlq import dead_letter_headers, dlq_topic, ensure_dlq_topics, replay_topic, source_of
 from tradewire.errors import NonRetryableError, PoisonMessageError, RawRecord, RegistryError, RegistryUnavailableError
-from tradewire.logs import log_context
+from tradewire.logs import context_with, log_context
 from tradewire.metadata import parse_root_time
 from tradewire.metrics import (
     CLOCK_SKEW,
@@ -67,6 +68,12 @@ from tradewire.settings import ConsumerSettings, RetryPolicy
 __all__ = ["Consumer", "ConsumerStats", "MessageContext"]
 
 E = TypeVar("E", bound=Event)
+_VALUE = operator.itemgetter(1)
+BATCH_RECORDS = 500
+"""Records handed to the handler worker at once (one thread switch per batch, not per record)."""
+STORE_FLUSH_SECONDS = 0.05
+"""How soon handled ids are remembered and made durable: a batch of slow handlers hands its outcomes
+back after this long, so a crash forgets (and redelivers to the handler) no more than that much work."""
 Handler = Callable[[Any, MessageContext], object]
 log = logging.getLogger("tradewire.consumer")
 
@@ -95,8 +102,50 @@ class _Route:
 
 
 def _headers(message: confluent_kafka.Message) -> tuple[tuple[str, bytes], ...]:
-    raw: Any = message.headers() or ()
+    """The record's headers with a null value read as b"" (checked in C first: the usual record has none)."""
+    raw: Any = message.headers()
+    if not raw:
+        return ()
+    if all(map(_VALUE, raw)):
+        return tuple(raw)
     return tuple((str(name), value if isinstance(value, bytes) else (value or "").encode()) for name, value in raw)
+
+
+class _RecordFields(Mapping[str, Any]):
+    """A record's log fields (topic, partition, offset, group, and its event's ids once decoded),
+    worked out only when a log record asks for them: most records are handled without logging."""
+
+    __slots__ = ("_fields", "_group", "_job")
+
+    def __init__(self, job: Job, group: str) -> None:
+        self._job = job
+        self._group = group
+        self._fields: dict[str, Any] | None = None
+
+    def _all(self) -> dict[str, Any]:
+        if self._fields is None:
+            record = self._job.record
+            fields: dict[str, Any] = {
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "group": self._group,
+            }
+            if self._job.event is not None:
+                metadata = self._job.event.metadata
+                fields["correlation_id"] = str(metadata.correlation_id)
+                fields["event_id"] = str(metadata.event_id)
+            self._fields = fields
+        return self._fields
+
+    def __getitem__(self, name: str) -> Any:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class Consumer:
@@ -280,12 +329,12 @@ class Consumer:
 
     def _drain_ready(self) -> None:
         while self._ready and not self._stopping.is_set():
-            self._process(self._ready.popleft())
+            self._process([self._ready.popleft() for _ in range(min(len(self._ready), BATCH_RECORDS))])
             self._flush_store_if_due()
 
     def _flush_store_if_due(self, *, force: bool = False) -> None:
         """Make remembered ids durable soon after handling (every 50 ms at most), well before offsets."""
-        if self._remembered and (force or time.monotonic() - self._last_store_flush >= 0.05):
+        if self._remembered and (force or time.monotonic() - self._last_store_flush >= STORE_FLUSH_SECONDS):
             self.store.flush()
             self._remembered = False
             self._last_store_flush = time.monotonic()
@@ -293,19 +342,100 @@ class Consumer:
     def _source_topic(self, topic: str) -> str:
         return source_of(topic)[0] if ".replay." in topic else topic
 
-    def _process(self, job: Job) -> None:
-        record = job.record
-        state = self._partitions.get((record.topic, record.partition))
-        if state is None or not state.may_process(job):
-            return  # revoked, or its key waits behind a record due for a retry
-        source = self._source_topic(record.topic)
-        with log_context(topic=record.topic, partition=record.partition, offset=record.offset, group=self.group):
+    def _fields(self, job: Job) -> Mapping[str, Any]:
+        """The log context of `job`'s record (with its event's ids once decoded), worked out when logged."""
+        return _RecordFields(job, self.group)
+
+    def _requeue(self, jobs: list[Job]) -> None:
+        """Put `jobs` back at the front of the ready queue, in their order (they are processed next)."""
+        self._ready.extendleft(reversed(jobs))
+
+    def _process(self, jobs: list[Job]) -> None:
+        """Decode `jobs`, skip the duplicates, and run the others' handlers as one batch on the worker.
+
+        The worker stops at the first handler that fails: the records after it go back to the front
+        of the queue and come again once the failure is dealt with (its key parked for a retry), so
+        per-key order holds. An event id met twice in one batch cuts the batch there: the second
+        record waits for the first's outcome, as dedup requires."""
+        batch: list[tuple[Job, PartitionState, str, str]] = []
+        ids: set[str] = set()
+        for position, job in enumerate(jobs):
+            record = job.record
+            state = self._partitions.get((record.topic, record.partition))
+            if state is None or not state.may_process(job):
+                continue  # revoked, or its key waits behind a record due for a retry
+            source = self._source_topic(record.topic)
             if job.event is None and not self._decode(job, source):
+                continue
+            event_id = str(job.event.metadata.event_id)
+            if event_id in ids:
+                self._requeue(jobs[position:])
+                break
+            ids.add(event_id)
+            batch.append((job, state, source, event_id))
+        if not batch:
+            return
+        seen = self.store.seen_many([event_id for _, _, _, event_id in batch])
+        runnable: list[tuple[Job, PartitionState, str, str, MessageContext]] = []
+        calls: list[Call] = []
+        for job, state, source, event_id in batch:
+            if event_id in seen:
+                self.stats.duplicates += 1
+                cached(CONSUMED, source, self.group, "duplicate").inc()
+                cached(DEDUP_HITS, self.group).inc()
+                self._done(job, state)
+                continue
+            record, event = job.record, job.event
+            if not job.hop_observed:
+                job.hop_observed = True
+                self._observe_hop(event, source)
+            context = MessageContext(
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.headers,
+                job.attempts + 1,
+                self.group,
+                event,
+                self.producer,
+                job.replayed,
+                parse_root_time(record.headers) or event.metadata.produced_at,
+            )
+            route = self._routes[source]
+            fields = self._fields(job)
+            calls.append(Call(route.handle, (event, context), route.timeout, context_with(fields)))
+            runnable.append((job, state, source, event_id, context))
+        if calls:
+            self._run_handlers(calls, runnable)
+
+    def _run_handlers(
+        self, calls: list[Call], runnable: list[tuple[Job, PartitionState, str, str, MessageContext]]
+    ) -> None:
+        outcome = self._runner.run(calls, stop=self._stopping, budget=STORE_FLUSH_SECONDS)
+        for (_, _, source, _, _), duration in zip(runnable, outcome.durations, strict=False):
+            cached(HANDLER_DURATION, source, self.group).observe(duration)
+        handled: list[tuple[Job, PartitionState, str, str]] = []
+        for job, state, source, event_id, context in runnable[: outcome.returned]:
+            if all(delivery.done() and delivery.exception() is None for delivery in context.sent):
+                handled.append((job, state, event_id, source))
+            else:
+                self._await_outputs(job, event_id, source, list(context.sent))
+        self._handled(handled)
+        if outcome.error is not None:
+            job, _, source, _, _ = runnable[outcome.returned]
+            self._failed(job, outcome.error, self._routes[source].retry)
+        self._requeue([runnable[index][0] for index in outcome.not_run(len(calls))])
+
+    def _failed(self, job: Job, error: BaseException, policy: RetryPolicy) -> None:
+        """A handler raised (or overran its timeout): dead-letter a refusal, retry anything else."""
+        with log_context(**self._fields(job)):
+            if isinstance(error, NonRetryableError):
+                log.warning("handler refused the event (non-retryable): %s", error)
+                self._dead_letter(job, "non-retryable", error)
                 return
-            event: Event = job.event
-            metadata = event.metadata
-            with log_context(correlation_id=str(metadata.correlation_id), event_id=str(metadata.event_id)):
-                self._handle(job, state, event, source)
+            log.warning("handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, error)
+            self._retry_or_dead_letter(job, error, policy)
 
     def _decode(self, job: Job, source: str) -> bool:
         assert self._deserializer is not None
@@ -314,7 +444,8 @@ class Consumer:
         except DecodeFailure as failure:
             self.stats.poison += 1
             cached(CONSUMED, source, self.group, "poison").inc()
-            log.warning("poison record (%s): %s", failure.reason, failure)
+            with log_context(**self._fields(job)):
+                log.warning("poison record (%s): %s", failure.reason, failure)
             poison = PoisonMessageError(str(failure), record=job.record, reason=failure.reason)
             self._dead_letter(job, "poison", poison)
             return False
@@ -323,56 +454,20 @@ class Consumer:
             return False
         return True
 
-    def _handle(self, job: Job, state: PartitionState, event: Event, source: str) -> None:
-        record = job.record
-        event_id = str(event.metadata.event_id)
-        if self.store.seen(event_id):
-            self.stats.duplicates += 1
-            cached(CONSUMED, source, self.group, "duplicate").inc()
-            cached(DEDUP_HITS, self.group).inc()
-            self._done(job, state)
+    def _handled(self, handled: list[tuple[Job, PartitionState, str, str]]) -> None:
+        """Handlers succeeded and the broker acknowledged everything they sent: remember the ids
+        (in one go), count, and mark the records done."""
+        if not handled:
             return
-        route = self._routes[source]
-        if job.attempts == 0:
-            self._observe_hop(event, source)
-        context = MessageContext(
-            record.topic,
-            record.partition,
-            record.offset,
-            record.key,
-            record.headers,
-            job.attempts + 1,
-            self.group,
-            event,
-            self.producer,
-            job.replayed,
-            parse_root_time(record.headers) or event.metadata.produced_at,
-        )
-        started = time.perf_counter()
-        try:
-            self._runner.call(route.handle, event, context, timeout=route.timeout)
-        except NonRetryableError as error:
-            log.warning("handler refused the event (non-retryable): %s", error)
-            self._dead_letter(job, "non-retryable", error)
-            return
-        except Exception as error:
-            log.warning("handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, error)
-            self._retry_or_dead_letter(job, error, route.retry)
-            return
-        finally:
-            cached(HANDLER_DURATION, source, self.group).observe(time.perf_counter() - started)
-        if all(delivery.done() and delivery.exception() is None for delivery in context.sent):
-            self._handled(job, state, event_id, source)
-        else:
-            self._await_outputs(job, event_id, source, list(context.sent))
-
-    def _handled(self, job: Job, state: PartitionState, event_id: str, source: str) -> None:
-        """The handler succeeded and the broker acknowledged everything it sent."""
-        self.store.remember(event_id)
+        self.store.remember_many([event_id for _, _, event_id, _ in handled])
         self._remembered = True
-        self.stats.handled += 1
-        cached(CONSUMED, source, self.group, "handled").inc()
-        self._done(job, state)
+        self.stats.handled += len(handled)
+        per_source: dict[str, int] = {}
+        for job, state, _, source in handled:
+            per_source[source] = per_source.get(source, 0) + 1
+            self._done(job, state)
+        for source, count in per_source.items():
+            cached(CONSUMED, source, self.group, "handled").inc(count)
 
     def _await_outputs(self, job: Job, event_id: str, source: str, pending: list[Delivery]) -> None:
         """Done only when what the handler sent is acknowledged: until then its id is not remembered and
@@ -403,7 +498,7 @@ class Consumer:
             if state is None:
                 continue  # revoked meanwhile: its offset was not committed, the next owner handles it again
             if failure is None:
-                self._handled(job, state, event_id, source)
+                self._handled([(job, state, event_id, source)])
                 continue
             log.warning("what the handler sent was not acknowledged (%s); handling the record again", failure)
             self._retry_or_dead_letter(job, failure, self._routes[source].retry)
@@ -449,9 +544,11 @@ class Consumer:
 
     def _run_due_retries(self) -> None:
         now = time.monotonic()
+        due: list[Job] = []
         while self._retries and self._retries[0][0] <= now and not self._stopping.is_set():
-            _, _, job = heapq.heappop(self._retries)
-            self._process(job)
+            due.append(heapq.heappop(self._retries)[2])
+        if due:
+            self._process(due)
 
     def _done(self, job: Job, state: PartitionState) -> None:
         following = state.complete(job)
@@ -477,7 +574,7 @@ class Consumer:
         topic = dlq_topic(self._source_topic(record.topic), self.group)
         self._awaiting_acks += 1
         delivery = self.producer.send_raw(topic, record.key, record.value, headers)
-        delivery.add_done_callback(lambda done: self._acks.put((job, done, reason, error)))  # type: ignore[arg-type]
+        delivery.add_done_callback(lambda done: self._acks.put((job, done, reason, error)))
 
     def _drain_acks(self) -> None:
         while True:

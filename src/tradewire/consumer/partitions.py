@@ -32,6 +32,7 @@ class Job:
     received: float = 0.0
     replayed: bool = False
     waiting: bool = False
+    hop_observed: bool = False
 
     @property
     def key(self) -> object:

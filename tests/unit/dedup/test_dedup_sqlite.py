@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tradewire.dedup import NullStore, RedisStore, SqliteStore, open_store
+from tradewire.dedup import _SEEN_MANY, NullStore, RedisStore, SqliteStore, open_store
 from tradewire.errors import ConfigError, DedupStoreError
 from tradewire.settings import ConsumerSettings
 
@@ -170,6 +170,62 @@ def test_remembering_again_extends_the_expiry(store: SqliteStore, clock: FakeClo
     assert (True, [(GROUP, "e-1", 1090.0)]) == (store.seen("e-1"), committed_rows(path))
 
 
+def test_seen_many_answers_a_batch_like_seen_answers_each_id(store: SqliteStore, clock: FakeClock) -> None:
+    """A batch lookup finds the flushed, the buffered and the re-remembered ids, never the expired or
+    unknown ones, and counts a hit per id found (a repeated id counts each time)."""
+    store.remember_many(["old", "kept"])
+    store.flush()
+    clock.now += TTL / 2
+    store.remember_many(["kept", "buffered"])
+    clock.now += TTL / 2  # "old" expires now; "kept" was remembered again half a TTL ago
+    asked = ["old", "kept", "buffered", "unknown", "kept"]
+
+    found = store.seen_many(asked)
+
+    assert ({"kept", "buffered"}, [False, True, True, False, True], 3 + 3) == (
+        found,
+        [store.seen(event_id) for event_id in asked],
+        store.hits,
+    )
+
+
+def test_seen_many_splits_large_batches_into_bounded_queries(store: SqliteStore) -> None:
+    """More ids than one statement may bind (SQLite allows 999 in old builds) are still all answered."""
+    remembered = [f"e-{index}" for index in range(0, 2_400, 2)]
+    store.remember_many(remembered)
+    store.flush()
+
+    found = store.seen_many([f"e-{index}" for index in range(2_400)])
+
+    assert (set(remembered), 1_200) == (found, store.hits)
+
+
+def test_seen_many_looks_ids_up_by_key_instead_of_scanning_the_group(store: SqliteStore, path: Path) -> None:
+    """The batch lookup must use the primary key: through the expiry index it reads every live row of
+    the group per query, which made dedup slower the more ids it held."""
+    with sqlite3.connect(path) as reader:
+        plan = reader.execute(
+            "EXPLAIN QUERY PLAN " + _SEEN_MANY.format(marks="?,?,?"), (GROUP, 0.0, "a", "b", "c")
+        ).fetchall()
+    reader.close()
+
+    assert [row[-1] for row in plan] == ["SEARCH processed_events USING PRIMARY KEY (group_id=? AND event_id=?)"]
+
+
+def test_remember_many_is_durable_only_after_flush_and_counts_towards_purges(path: Path, clock: FakeClock) -> None:
+    """remember_many buffers like remember (committed by flush) and a big batch triggers the purge."""
+    store = SqliteStore(path, GROUP, TTL, clock=clock, purge_every=50, purge_limit=100)
+    store.remember_many([f"old-{index}" for index in range(40)])
+    store.flush()
+    clock.now += TTL
+    store.remember_many([f"new-{index}" for index in range(60)])  # passes purge_every: the old rows go
+    before_flush = len(committed_rows(path))
+    store.flush()
+    after_flush = len(committed_rows(path))
+    store.close()
+    assert (40, 60) == (before_flush, after_flush)
+
+
 def test_groups_are_isolated_in_one_file(path: Path, clock: FakeClock) -> None:
     """Two groups sharing a file never see each other's ids."""
     risk = SqliteStore(path, "risk", TTL, clock=clock)
@@ -271,10 +327,11 @@ def test_the_null_store_never_sees_anything() -> None:
     """With dedup disabled, even a remembered and flushed id is not seen."""
     store = NullStore()
     store.remember("e-1")
+    store.remember_many(["e-2"])
     store.flush()
-    seen = store.seen("e-1")
+    seen = (store.seen("e-1"), store.seen_many(["e-1", "e-2"]))
     store.close()
-    assert (False, 0) == (seen, store.hits)
+    assert ((False, set()), 0) == (seen, store.hits)
 
 
 def test_open_store_sqlite_uses_one_file_per_group_in_the_state_dir(tmp_path: Path) -> None:
