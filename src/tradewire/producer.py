@@ -11,10 +11,10 @@ A background thread serves delivery reports. Create one producer per process
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -31,6 +31,7 @@ from tradewire.settings import ProducerSettings
 __all__ = ["Delivered", "Delivery", "Producer"]
 
 E = TypeVar("E", bound=Event)
+log = logging.getLogger("tradewire.producer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +44,30 @@ class Delivered:
     ack_seconds: float
 
 
-class Delivery(Future[Delivered]):
-    """A send in flight; `event` is the event as sent (with its stamped metadata)."""
+class Delivery:
+    """A send in flight, resolved by the broker's acknowledgement: `result()` is where the record went
+    (`Delivered`), or raises the `DeliveryError`; `event` is the event as sent (metadata stamped).
 
-    def __init__(self, topic: str, event: Event | None = None) -> None:
-        super().__init__()
+    The `concurrent.futures.Future` methods callers use (`done`, `result`, `exception`,
+    `add_done_callback`, `set_result`, `set_exception`), without a Future's condition variable per
+    send: one is made only when somebody waits on an unfinished delivery, since most never are. A
+    callback's exception is logged, never raised into the report thread."""
+
+    __slots__ = ("_callbacks", "_done", "_error", "_listeners", "_result", "_waiter", "event", "started", "topic")
+    _lock = threading.Lock()  # guards every delivery's finishing, callbacks and waiter (held for a few steps)
+
+    def __init__(
+        self, topic: str, event: Event | None = None, listeners: Sequence[Callable[[Delivery], None]] = ()
+    ) -> None:
         self.topic = topic
         self.event = event
         self.started = time.perf_counter()
+        self._listeners = listeners
+        self._result: Delivered | None = None
+        self._error: BaseException | None = None
+        self._done = False
+        self._callbacks: list[Callable[[Delivery], object]] | None = None
+        self._waiter: threading.Event | None = None
 
     def report(self, error: confluent_kafka.KafkaError | None, message: confluent_kafka.Message) -> None:
         """librdkafka's delivery callback."""
@@ -65,6 +82,73 @@ class Delivery(Future[Delivered]):
             return
         partition, offset = message.partition(), message.offset()
         self.set_result(Delivered(self.topic, partition or 0, offset or 0, time.perf_counter() - self.started))
+
+    # -- the Future side -------------------------------------------------------------------
+    def done(self) -> bool:
+        """Whether the broker answered (acknowledged or failed)."""
+        return self._done
+
+    def result(self, timeout: float | None = None) -> Delivered:
+        """Where the record went; raises its DeliveryError, or TimeoutError after `timeout` seconds."""
+        self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The delivery's error (None when acknowledged); TimeoutError after `timeout` seconds."""
+        self._wait(timeout)
+        return self._error
+
+    def add_done_callback(self, callback: Callable[[Delivery], object]) -> None:
+        """Call `callback(self)` once finished (at once, on this thread, when it already is)."""
+        with self._lock:
+            if not self._done:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(callback)
+                return
+        self._call(callback)
+
+    def set_result(self, delivered: Delivered) -> None:
+        """Resolve as acknowledged (the report thread does this)."""
+        self._finish(delivered, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        """Resolve as failed (the report thread does this)."""
+        self._finish(None, error)
+
+    def _finish(self, delivered: Delivered | None, error: BaseException | None) -> None:
+        with self._lock:
+            if self._done:
+                raise RuntimeError(f"the delivery to {self.topic} is already finished")
+            self._result, self._error, self._done = delivered, error, True
+            callbacks, waiter = self._callbacks, self._waiter
+        if waiter is not None:
+            waiter.set()
+        for listener in self._listeners:
+            self._call(listener)
+        for callback in callbacks or ():
+            self._call(callback)
+
+    def _call(self, callback: Callable[[Delivery], object]) -> None:
+        try:
+            callback(self)
+        except Exception:
+            log.exception("delivery callback %r failed for %s", callback, self.topic)
+
+    def _wait(self, timeout: float | None) -> None:
+        if self.done():
+            return
+        with self._lock:
+            if self.done():  # finished meanwhile (done() reads it again: the report thread sets it)
+                return
+            if self._waiter is None:
+                self._waiter = threading.Event()
+            waiter = self._waiter
+        if not waiter.wait(timeout):
+            raise TimeoutError(f"no delivery report for {self.topic} within {timeout:g} s")
 
 
 class Producer:
@@ -156,7 +240,7 @@ class Producer:
             root_time = root_time or caused_by.metadata.produced_at
             chain = (stamped.metadata.produced_at - root_time).total_seconds()
             cached(CHAIN_LATENCY, topic).observe(max(chain, 0.0))
-        delivery = Delivery(topic, stamped)
+        delivery = Delivery(topic, stamped, self._listeners)
         headers = cloudevent_headers(stamped, self.agent, root_time)
         self._produce(
             delivery, key=stamped.partition_key().encode(), value=value, headers=headers, callback=on_delivery
@@ -172,8 +256,14 @@ class Producer:
         on_delivery: Callable[[Delivery], None] | None = None,
     ) -> Delivery:
         """Send bytes as they are (dead letters, replays); acknowledged with acks=all like events."""
-        delivery = Delivery(topic)
-        self._produce(delivery, key=key, value=value, headers=list(headers), callback=on_delivery)
+        delivery = Delivery(topic, None, self._listeners)
+        self._produce(
+            delivery,
+            key=key,
+            value=value,
+            headers=headers if isinstance(headers, list) else list(headers),
+            callback=on_delivery,
+        )
         return delivery
 
     def _produce(
@@ -186,9 +276,9 @@ class Producer:
         callback: Callable[[Delivery], None] | None,
     ) -> None:
         topic = delivery.topic
-        for listener in [*self._listeners, *([callback] if callback else [])]:
-            delivery.add_done_callback(listener)  # type: ignore[arg-type]
-        deadline = time.monotonic() + self.settings.delivery_timeout_ms / 1000
+        if callback is not None:
+            delivery.add_done_callback(callback)
+        deadline: float | None = None
         while True:
             try:
                 self._kafka.produce(
@@ -200,7 +290,9 @@ class Producer:
                 )
                 return
             except BufferError:  # the local queue is full: wait for deliveries to drain it
-                if time.monotonic() > deadline:
+                if deadline is None:
+                    deadline = time.monotonic() + self.settings.delivery_timeout_ms / 1000
+                elif time.monotonic() > deadline:
                     cached(PRODUCE_ERRORS, topic, "queue_full").inc()
                     raise ProduceError(
                         f"the producer queue stayed full for {topic}; is the broker reachable?"
