@@ -386,9 +386,6 @@ class Consumer:
                 self._done(job, state)
                 continue
             record, event = job.record, job.event
-            if not job.hop_observed:
-                job.hop_observed = True
-                self._observe_hop(event, source)
             context = MessageContext(
                 record.topic,
                 record.partition,
@@ -404,10 +401,25 @@ class Consumer:
             )
             route = self._routes[source]
             fields = self._fields(job)
-            calls.append(Call(route.handle, (event, context), route.timeout, context_with(fields)))
+            calls.append(
+                Call(
+                    self._call_handler,
+                    (job, route.handle, event, context, source),
+                    route.timeout,
+                    context_with(fields),
+                    getattr(route.handle, "__qualname__", repr(route.handle)),
+                )
+            )
             runnable.append((job, state, source, event_id, context))
         if calls:
             self._run_handlers(calls, runnable)
+
+    def _call_handler(self, job: Job, handle: Handler, event: Event, context: MessageContext, source: str) -> object:
+        """On the handler thread: the hop ends when the handler starts (not when its batch did)."""
+        if not job.hop_observed:
+            job.hop_observed = True
+            self._observe_hop(event, source)
+        return handle(event, context)
 
     def _run_handlers(
         self, calls: list[Call], runnable: list[tuple[Job, PartitionState, str, str, MessageContext]]

@@ -34,12 +34,14 @@ _LOOK_AGAIN_SECONDS = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One handler call: `function(*args)` inside `context`, allowed `timeout` seconds (None: no limit)."""
+    """One handler call: `function(*args)` inside `context`, allowed `timeout` seconds (None: no limit);
+    `name` is what a timeout error calls it (the function's qualified name by default)."""
 
     function: Callable[..., Any]
     args: tuple[Any, ...]
     timeout: float | None
     context: contextvars.Context | None = None
+    name: str | None = None
 
 
 @dataclass(slots=True)
@@ -173,7 +175,7 @@ class HandlerRunner:
                 batch.abandoned = True
                 batch.outcome.durations.append(time.perf_counter() - started)
                 batch.outcome.error = HandlerTimeoutError(
-                    f"{_name(calls[index].function)} did not finish within {limit:g} s"
+                    f"{calls[index].name or _name(calls[index].function)} did not finish within {limit:g} s"
                 )
             self.abandoned += 1
             self._worker.batches.put(None)  # the stuck worker exits after its call, if ever

@@ -114,11 +114,12 @@ def test_an_overrunning_call_in_a_batch_times_out_and_the_calls_after_it_never_r
         if number == 1:
             release.wait(10)
 
-    outcome = runner.run([Call(call, (n,), 0.05) for n in range(3)])
+    outcome = runner.run([Call(call, (n,), 0.05, name=f"on_signal_{n}") for n in range(3)])
     release.set()  # the abandoned worker finishes call 1 now, and must not go on to call 2
     time.sleep(0.2)
 
     assert isinstance(outcome.error, HandlerTimeoutError)
+    assert "on_signal_1 did not finish within 0.05 s" == str(outcome.error)
     assert (1, [2], [0, 1], 1) == (outcome.returned, list(outcome.not_run(3)), ran, runner.abandoned)
     assert "test-1" == runner.call(lambda: threading.current_thread().name, timeout=5)
     runner.close()
