@@ -165,6 +165,7 @@ class Producer:
         self._kafka = confluent_kafka.Producer(settings.librdkafka())
         self._closed = threading.Event()
         self._listeners: list[Callable[[Delivery], None]] = [self._measure]
+        self._instruments: dict[str, tuple[Any, Any]] = {}  # per topic: (produced counter, ack histogram)
         self._poller = threading.Thread(
             target=self._serve_reports, name=f"tradewire-producer-{self.agent}", daemon=True
         )
@@ -199,14 +200,18 @@ class Producer:
         self._listeners.append(listener)
 
     def _measure(self, delivery: Delivery) -> None:
-        """Metrics for every finished delivery (runs in the report thread)."""
-        failure = delivery.exception()
-        if failure is None:
-            delivered = delivery.result()
-            cached(PRODUCED, delivery.topic, self.agent).inc()
-            cached(PRODUCE_ACK, delivery.topic).observe(delivered.ack_seconds)
-        else:
+        """Metrics for every finished delivery (runs in the report thread, once it is finished)."""
+        if delivery.exception(timeout=0) is not None:
             cached(PRODUCE_ERRORS, delivery.topic, "delivery").inc()
+            return
+        instruments = self._instruments.get(delivery.topic)
+        if instruments is None:
+            instruments = self._instruments[delivery.topic] = (
+                cached(PRODUCED, delivery.topic, self.agent),
+                cached(PRODUCE_ACK, delivery.topic),
+            )
+        instruments[0].inc()
+        instruments[1].observe(delivery.result(timeout=0).ack_seconds)
 
     def _serve_reports(self) -> None:
         while not self._closed.is_set():
@@ -285,7 +290,7 @@ class Producer:
                     topic,
                     value=value,
                     key=key,
-                    headers=headers,  # type: ignore[arg-type]
+                    headers=headers or None,  # type: ignore[arg-type]
                     on_delivery=delivery.report,
                 )
                 return
