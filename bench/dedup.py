@@ -10,7 +10,9 @@ Prints the time per operation (median, p99, and the mean, which carries the flus
   (skipped, with a note, when redis-server is not installed).
 
 Ids are seeded uuids, one in ten a repeat of an earlier one (a redelivery). Every round uses a
-fresh store; rounds are interleaved so every store sees the same machine noise.
+fresh store; rounds are interleaved so every store sees the same machine noise. A second table
+measures the stores the way the consumer now calls them: `seen_many` and `remember_many` for a
+batch of up to 500 records, then one `flush`, per record.
 
 Run: .venv/bin/python bench/dedup.py [--records 20000] [--rounds 5] [--json results.json]
 """
@@ -42,6 +44,7 @@ import redis
 from tradewire.dedup import IdempotencyStore, RedisStore, SqliteStore
 
 FLUSH_EVERY = 1000
+BATCH = 500  # the consumer's BATCH_RECORDS
 TTL_SECONDS = 24 * 3600.0
 
 
@@ -73,6 +76,38 @@ def measure_store(store: IdempotencyStore, ids: list[str], timings: list[int], f
                 flushes.append(clock() - flush_start)
             timings.append(clock() - start)
         flush()
+    finally:
+        gc.enable()
+    return store.hits
+
+
+def batches(ids: list[str], size: int) -> Iterator[list[str]]:
+    """`ids` cut into batches as the consumer cuts them: at most `size`, and a batch ends before an id
+    it already holds (the repeat waits for the first one's outcome)."""
+    batch: list[str] = []
+    members: set[str] = set()
+    for event_id in ids:
+        if len(batch) == size or event_id in members:
+            yield batch
+            batch, members = [], set()
+        batch.append(event_id)
+        members.add(event_id)
+    if batch:
+        yield batch
+
+
+def measure_batched(store: IdempotencyStore, ids: list[str], per_record: list[int]) -> int:
+    """What the consumer does per batch: `seen_many`, `remember_many` of the new ids, one `flush`;
+    the batch's time divided by its size, once per batch. The number of duplicates found."""
+    clock = time.perf_counter_ns
+    gc.disable()
+    try:
+        for batch in batches(ids, BATCH):
+            start = clock()
+            found = store.seen_many(batch)
+            store.remember_many([event_id for event_id in batch if event_id not in found])
+            store.flush()
+            per_record.append((clock() - start) // len(batch))
     finally:
         gc.enable()
     return store.hits
@@ -155,6 +190,7 @@ def main(argv: list[str]) -> int:
     ids = seeded_ids(options.records)
     workdir = Path(tempfile.mkdtemp(prefix="tradewire-bench-dedup-"))
     timings: dict[str, list[int]] = {"python set (baseline)": [], "SqliteStore": [], "RedisStore": []}
+    batched: dict[str, list[int]] = {"SqliteStore": [], "RedisStore": []}
     duplicates: dict[str, int] = {}
     flushes: dict[str, list[int]] = {name: [] for name in timings}
     try:
@@ -165,12 +201,15 @@ def main(argv: list[str]) -> int:
             if redis_url is not None:
                 factories["RedisStore"] = lambda run: RedisStore(redis_url, f"bench-{run}", TTL_SECONDS)
             else:
-                del timings["RedisStore"]
+                del timings["RedisStore"], batched["RedisStore"]
             for run in range(options.rounds):
                 duplicates["python set (baseline)"] = measure_set(ids, timings["python set (baseline)"])
                 for name, factory in factories.items():
                     store = factory(run)
                     duplicates[name] = measure_store(store, ids, timings[name], flushes[name])
+                    store.close()
+                    store = factory(run + options.rounds)
+                    duplicates[f"{name} batched"] = measure_batched(store, ids, batched[name])
                     store.close()
             version_line = versions(redis_url)
     finally:
@@ -202,6 +241,23 @@ def main(argv: list[str]) -> int:
         )
     print("(microseconds per record: seen + remember, and the flush on every 1000th; the mean carries the flushes;")
     print(f" flush p50 is one flush of {FLUSH_EVERY} remembered ids, in microseconds)")
+    print()
+    print(f"batched as the consumer does it: seen_many + remember_many + one flush per batch of up to {BATCH}")
+    header = f"{'store':<24}{'mean':>9}{'p99':>9}{'mean vs set':>13}{'vs unbatched':>14}{'dups':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, values in batched.items():
+        mean = statistics.fmean(values) / 1000
+        rows[f"{name} batched"] = {
+            "mean_us": mean,
+            "p99_us": percentile(values, 0.99),
+            "duplicates_found": duplicates[f"{name} batched"],
+        }
+        print(
+            f"{name:<24}{mean:>9.2f}{percentile(values, 0.99):>9.2f}{mean / baseline['mean_us']:>12.1f}x"
+            f"{mean / rows[name]['mean_us']:>13.2f}x{duplicates[f'{name} batched']:>7}"
+        )
+    print("(microseconds per record: each batch's time over its size; p99 over batches)")
     if "RedisStore" not in rows:
         print("RedisStore skipped: redis-server is not installed (scripts/ensure-tools.sh installs it)")
     if options.json:
