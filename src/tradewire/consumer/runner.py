@@ -6,12 +6,13 @@ later calls go to a fresh worker. Handlers should therefore be idempotent, which
 at-least-once delivery requires anyway.
 
 Calls go over in batches (`run`): one thread handoff for a whole batch of records instead
-of one per record, which is what a handoff costs most under the GIL. The worker runs the
-calls in order and stops at the first one that raises or overruns, or when asked to stop;
-the calls after it are reported as not run, so the caller can hand them over again once it
-dealt with the failure (keeping per-key order). A time budget ends a batch early the same way,
-so slow handlers still hand back their outcomes every few tens of milliseconds. Each call runs in its own
-`contextvars.Context`, so a handler's log records carry its own record's fields.
+of one per record (under the GIL a handoff costs about as much as decoding a record). The
+worker runs the calls in order and stops at the first one that raises or overruns, or when
+asked to stop; the calls after it are reported as not run, so the caller can hand them over
+again once it dealt with the failure (keeping per-key order). A time budget ends a batch
+early the same way, so slow handlers still hand back their outcomes every few tens of
+milliseconds. Each call runs in its own `contextvars.Context`, so a handler's log records
+carry its own record's fields.
 """
 
 from __future__ import annotations
