@@ -1,16 +1,21 @@
-"""Fixtures for unit tests: seeded sample values for any generated contract class."""
+"""Fixtures for unit tests: seeded sample values for any generated contract class, and the Compose
+file as `docker compose config` resolves it."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import decimal
+import json
 import random
+import shutil
 import struct
+import subprocess
 import types
 import typing
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +120,21 @@ class SampleFactory:
 def samples() -> SampleFactory:
     """A sample factory seeded identically for every test (reproducible)."""
     return SampleFactory(seed=20261126)
+
+
+@pytest.fixture
+def compose_config(repo_root: Path) -> dict[str, Any]:
+    """registry-compose.yml as `docker compose config` resolves it (docker is required, never skipped)."""
+    if shutil.which("docker") is None:
+        pytest.fail("docker (with the compose plugin) is not installed: run scripts/ensure-tools.sh")
+    completed = subprocess.run(
+        ["docker", "compose", "-f", "registry-compose.yml", "config", "--format", "json"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert 0 == completed.returncode, completed.stderr
+    config: dict[str, Any] = json.loads(completed.stdout)
+    return config

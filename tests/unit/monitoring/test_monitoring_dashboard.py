@@ -41,23 +41,6 @@ def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def compose_config(repo_root: Path) -> dict[str, Any]:
-    """registry-compose.yml as `docker compose config` resolves it (docker is required, never skipped)."""
-    if shutil.which("docker") is None:
-        pytest.fail("docker (with the compose plugin) is not installed: run scripts/ensure-tools.sh")
-    completed = subprocess.run(
-        ["docker", "compose", "-f", "registry-compose.yml", "config", "--format", "json"],
-        cwd=repo_root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert 0 == completed.returncode, completed.stderr
-    config: dict[str, Any] = json.loads(completed.stdout)
-    return config
-
-
 def metric_names(expr: str) -> set[str]:
     """The tradewire metric families an expression reads (histogram series suffixes removed)."""
     names = set()
@@ -229,9 +212,11 @@ def test_grafana_provisions_dashboards_from_the_mounted_directory(repo_root: Pat
     ]
 
 
-def test_compose_mounts_dashboards_provisioning_and_alerting_rules(repo_root: Path) -> None:
+def test_compose_mounts_dashboards_provisioning_and_alerting_rules(
+    repo_root: Path, compose_config: dict[str, Any]
+) -> None:
     """Compose mounts the dashboards and provisioning into Grafana, and alerts.yml next to prometheus.yml."""
-    services = compose_config(repo_root)["services"]
+    services = compose_config["services"]
     prometheus_config = yaml.safe_load((repo_root / PROMETHEUS_CONFIG).read_text(encoding="utf-8"))
 
     assert {
