@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from consumer_support import Background, create_topics, wait_for
+from consumer_support import Background, create_topics, producer, wait_for
 from consumer_support import signal as make_signal
 from prometheus_support import Prometheus, Result, running_prometheus
 
@@ -40,8 +40,7 @@ from tradewire.consumer import Consumer, MessageContext
 from tradewire.contracts import AgentHealthReported, AgentRole, HealthStatus, SignalGenerated
 from tradewire.logs import configure_logging
 from tradewire.metrics import LATENCY_BUCKETS, REGISTRY, serve_metrics
-from tradewire.producer import Producer
-from tradewire.settings import ConsumerSettings, ProducerSettings
+from tradewire.settings import ConsumerSettings
 
 SIGNALS = 200
 SEND_INTERVAL_SECONDS = 0.005
@@ -153,32 +152,26 @@ def health_report() -> AgentHealthReported:
     )
 
 
+def risk_settings(bootstrap: str, registry: str, prefix: str, group: str, state: Path) -> ConsumerSettings:
+    """Settings of the test's consumer: agent "risk", prefixed topics, SQLite dedup in `state`."""
+    return ConsumerSettings(
+        bootstrap_servers=bootstrap,
+        registry_url=registry,
+        agent="risk",
+        group=group,
+        topic_prefix=prefix,
+        state_dir=str(state),
+    )
+
+
 def run_signals_through_a_consumer(
     kafka_bootstrap: str, registry_url: str, prefix: str, group: str, state: Path
 ) -> tuple[list[Handled], int]:
     """Send SIGNALS paced signals to a running consumer (after a warm-up); return what its handler
     saw and how many events it handled in all."""
     create_topics(kafka_bootstrap, 1, prefix + SignalGenerated.TOPIC, prefix + AgentHealthReported.TOPIC)
-    sender = Producer(
-        ProducerSettings(
-            bootstrap_servers=kafka_bootstrap,
-            registry_url=registry_url,
-            agent="market-analysis",
-            auto_register=True,
-            topic_prefix=prefix,
-        )
-    )
-    consumer = Consumer(
-        ConsumerSettings(
-            bootstrap_servers=kafka_bootstrap,
-            registry_url=registry_url,
-            agent="risk",
-            group=group,
-            topic_prefix=prefix,
-            state_dir=str(state),
-        ),
-        producer=sender,
-    )
+    sender = producer(kafka_bootstrap, registry_url, prefix)
+    consumer = Consumer(risk_settings(kafka_bootstrap, registry_url, prefix, group, state), producer=sender)
     handled: list[Handled] = []
     warmed_up: list[str] = []
 
@@ -302,29 +295,12 @@ def test_each_event_s_hop_ends_when_its_own_handler_starts_even_late_in_a_batch(
     topic = prefix + SignalGenerated.TOPIC
     group = f"g{unique}"
     create_topics(kafka_bootstrap, 1, topic)
-    sender = Producer(
-        ProducerSettings(
-            bootstrap_servers=kafka_bootstrap,
-            registry_url=registry_url,
-            agent="market-analysis",
-            auto_register=True,
-            topic_prefix=prefix,
-        )
-    )
+    sender = producer(kafka_bootstrap, registry_url, prefix)
     for index in range(6):
         sender.send(make_signal("HOP", index))
     assert 0 == sender.flush(30)
     sender.close()
-    consumer = Consumer(
-        ConsumerSettings(
-            bootstrap_servers=kafka_bootstrap,
-            registry_url=registry_url,
-            agent="risk",
-            group=group,
-            topic_prefix=prefix,
-            state_dir=str(tmp_path),
-        )
-    )
+    consumer = Consumer(risk_settings(kafka_bootstrap, registry_url, prefix, group, tmp_path))
     measured: list[float] = []
 
     @consumer.handler(SignalGenerated)
