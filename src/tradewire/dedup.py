@@ -39,7 +39,6 @@ _SCHEMA = (
     " expires_at REAL NOT NULL, PRIMARY KEY (group_id, event_id)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS processed_events_expiry ON processed_events (group_id, expires_at)",
 )
-_SEEN = "SELECT 1 FROM processed_events WHERE group_id = ? AND event_id = ? AND expires_at > ?"
 _SEEN_MANY = "SELECT event_id FROM processed_events WHERE group_id = ? AND +expires_at > ? AND event_id IN ({marks})"
 _IDS_PER_QUERY = 500  # well under SQLite's smallest limit on bound parameters (999)
 _REMEMBER = "INSERT OR REPLACE INTO processed_events (group_id, event_id, expires_at) VALUES (?, ?, ?)"
@@ -147,11 +146,7 @@ class SqliteStore:
 
     def seen(self, event_id: str) -> bool:
         """Whether `event_id` was remembered by this group less than the TTL ago (flushed or buffered)."""
-        with self._lock, self._errors("read"):
-            found = self._live().execute(_SEEN, (self.group, event_id, self._clock())).fetchone() is not None
-            if found:
-                self.hits += 1
-            return found
+        return event_id in self.seen_many((event_id,))
 
     def remember(self, event_id: str) -> None:
         """Buffer `event_id` in the open transaction (durable at the next `flush`); purge a little on the way."""
@@ -255,14 +250,7 @@ class RedisStore:
 
     def seen(self, event_id: str) -> bool:
         """Whether `event_id` is buffered here or was flushed by any process of this group within the TTL."""
-        with self._lock:
-            found = event_id in self._buffer
-            if not found:
-                with self._errors("read from"):
-                    found = self._client.exists(self._prefix + event_id) > 0
-            if found:
-                self.hits += 1
-            return found
+        return event_id in self.seen_many((event_id,))
 
     def remember(self, event_id: str) -> None:
         """Buffer `event_id` until the next `flush`."""
