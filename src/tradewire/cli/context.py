@@ -10,6 +10,7 @@ from rich.console import Console
 from tradewire.avro.catalog import Catalog
 from tradewire.config import CONFIG_FILE, Config, find_config, load_config
 from tradewire.errors import ConfigError
+from tradewire.gate.sources import SchemaSources, read_schema_sources
 
 __all__ = [
     "EXIT_FAILURE",
@@ -43,6 +44,7 @@ class CliState:
 
     config_path: str | None
     _config: Config | None = field(default=None, init=False)
+    _sources: SchemaSources | None = field(default=None, init=False)
 
     @property
     def config(self) -> Config:
@@ -63,9 +65,17 @@ class CliState:
             self._config = load_config(path)
         return self._config
 
+    def sources(self) -> SchemaSources:
+        """Every schema of the working tree, parsed together, with the findings about their bytes."""
+        if self._sources is None:
+            config = self.config
+            if not config.schemas_path.is_dir():
+                raise ConfigError(
+                    f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})"
+                )
+            self._sources = read_schema_sources(config.root, config.schemas)
+        return self._sources
+
     def catalog(self) -> Catalog:
         """Every schema of the working tree, parsed together."""
-        config = self.config
-        if not config.schemas_path.is_dir():
-            raise ConfigError(f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})")
-        return Catalog.from_directory(config.root, config.schemas)
+        return self.sources().catalog
