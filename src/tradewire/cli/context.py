@@ -28,9 +28,17 @@ EXIT_USAGE = 2
 EXIT_FINDINGS = 100
 
 
+UNBOUNDED_WIDTH = 100_000
+"""The width results are laid out in when standard output is not a terminal: wider than any row."""
+
+
 def console_out() -> Console:
-    """Standard output, for results (never styled when piped)."""
-    return Console(soft_wrap=True, highlight=False)
+    """Standard output, for results (never styled when piped). Outside a terminal (a pipe, a file, CI)
+    there is no width to fit: tables take the width their cells need, so nothing is cut or wrapped."""
+    console = Console(soft_wrap=True, highlight=False)
+    if not console.is_terminal:
+        console.width = UNBOUNDED_WIDTH
+    return console
 
 
 def console_err() -> Console:
