@@ -252,3 +252,13 @@ def test_a_start_that_fails_stops_what_it_started_and_keeps_no_trace(tmp_path: P
         moved.bootstrap,
         moved.registry_url,
     )
+
+
+def test_another_broker_count_than_the_running_stack_is_a_usage_error(dev: DevCli) -> None:
+    """`dev up --brokers 3` while a one-broker stack runs exits 2 saying to `dev down` first; the stack runs on."""
+    kafka_port = free_port_pair()
+    started = dev("up", "--kafka-port", str(kafka_port), "--no-registry")
+    refused = dev("up", "--brokers", "3")
+    status = dev("status")
+    assert (0, 2, 0) == (started.code, refused.code, status.code)
+    assert "error: a 1-broker stack is running; `tradewire dev down` it before starting 3 broker(s)" == refused.err

@@ -8,7 +8,7 @@ import click
 
 from tradewire.cli.context import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliState, console_err
 from tradewire.config import find_config
-from tradewire.devstack.ports import MAX_PORT, PortConflictError
+from tradewire.devstack.ports import MAX_PORT, StackConflictError
 from tradewire.devstack.stack import DevStack, StackOptions
 
 __all__ = ["dev"]
@@ -70,7 +70,8 @@ def up(
 ) -> int:
     """Start the stack (or report it already runs) and print where things listen.
 
-    Every port is checked before anything starts; a port in use or needed twice exits 2 naming it.
+    Every port is checked before anything starts; a port in use or needed twice, or another broker count
+    than the running stack's, exits 2 naming it.
     """
     options = StackOptions(
         _project(state),
@@ -84,7 +85,7 @@ def up(
     err = console_err()
     try:
         status = stack.up(say=err.print)
-    except PortConflictError as error:
+    except StackConflictError as error:
         err.print(f"[bold red]error:[/] {error}", highlight=False)
         return EXIT_USAGE
     kafka_time = status.timings.get("kafka", 0.0)

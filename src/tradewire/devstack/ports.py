@@ -15,13 +15,26 @@ from dataclasses import dataclass
 
 from tradewire.errors import DevStackError
 
-__all__ = ["MAX_PORT", "PortClaim", "PortConflictError", "check_ports", "port_free", "stack_claims"]
+__all__ = [
+    "MAX_PORT",
+    "PortClaim",
+    "PortConflictError",
+    "StackConflictError",
+    "check_ports",
+    "port_free",
+    "stack_claims",
+]
 
 MAX_PORT = 65535
 
 
-class PortConflictError(DevStackError):
-    """A port the dev stack needs is out of range, claimed twice, or already in use: nothing was started."""
+class StackConflictError(DevStackError):
+    """What `dev up` was asked for conflicts with itself or with what already runs: nothing was started
+    (a usage error: other options, or `dev down` first, resolve it)."""
+
+
+class PortConflictError(StackConflictError):
+    """A port the dev stack needs is out of range, claimed twice, or already in use."""
 
 
 @dataclass(frozen=True, slots=True)

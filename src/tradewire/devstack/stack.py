@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tradewire.devstack.kafka import KafkaNode, cluster_specs, new_cluster_id, wait_until_ready
-from tradewire.devstack.ports import PortClaim, check_ports, stack_claims
+from tradewire.devstack.ports import PortClaim, StackConflictError, check_ports, stack_claims
 from tradewire.devstack.processes import is_running, log_tail, spawn, stop
 from tradewire.devstack.toolchain import find_java, resolve_kafka
-from tradewire.errors import DevStackError
+from tradewire.errors import ConfigError, DevStackError
 
 __all__ = ["DevStack", "StackOptions", "StackStatus"]
 
@@ -186,11 +186,16 @@ class DevStack:
         back as it was, so a port that did not work is never remembered for the next `up`.
         """
         options = self.options
+        if not self.pom.is_file():
+            raise ConfigError(
+                f"{self.pom} does not exist: `tradewire dev` starts the Kafka that dev/kafka/pom.xml of the "
+                "tradewire repository pins; run it in that repository, or pass --config <repository>/tradewire.yaml"
+            )
         previous = self.load_state()
         alive = self._alive_brokers(previous)
         kafka_alive = any(alive.values())
         if kafka_alive and int(str(previous.get("brokers", 1))) != options.brokers:
-            raise DevStackError(
+            raise StackConflictError(
                 f"a {previous.get('brokers')}-broker stack is running; `tradewire dev down` it before starting "
                 f"{options.brokers} broker(s)"
             )

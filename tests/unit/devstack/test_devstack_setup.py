@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tradewire.cli import main
 from tradewire.devstack.kafka import cluster_specs, new_cluster_id
 from tradewire.devstack.ports import port_free
 from tradewire.devstack.processes import command_line, free_port_block, is_running, spawn, stop
@@ -155,3 +156,19 @@ def test_stop_returns_only_once_the_process_let_go_of_its_port(tmp_path: Path) -
         stop([(pid, "tradewire-stop-probe")], 5.0, hard=True)
         free_after_stop.append(port_free(port))
     assert [True] * 10 == free_after_stop
+
+
+def test_dev_up_outside_the_tradewire_repository_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without dev/kafka/pom.xml (which pins the broker) `dev up` exits 2 saying where to run it, not a traceback,
+    and starts nothing."""
+    (tmp_path / "tradewire.yaml").write_text("version: v1\n")
+    code = main(["--config", str(tmp_path / "tradewire.yaml"), "dev", "up", "--kafka-port", "29092"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert (2, False) == (code, (tmp_path / ".tradewire").exists())
+    assert (
+        f"configuration error: {tmp_path / 'dev/kafka/pom.xml'} does not exist: `tradewire dev` starts the Kafka "
+        "that dev/kafka/pom.xml of the tradewire repository pins; run it in that repository, or pass --config "
+        "<repository>/tradewire.yaml"
+    ) == err
