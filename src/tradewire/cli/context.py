@@ -10,7 +10,7 @@ from rich.console import Console
 from tradewire.avro.catalog import Catalog
 from tradewire.config import CONFIG_FILE, Config, find_config, load_config
 from tradewire.errors import ConfigError
-from tradewire.gate.sources import SchemaSources, read_schema_sources
+from tradewire.gate.sources import SchemaReadError, SchemaSources, read_schema_sources
 
 __all__ = [
     "EXIT_FAILURE",
@@ -85,5 +85,11 @@ class CliState:
         return self._sources
 
     def catalog(self) -> Catalog:
-        """Every schema of the working tree, parsed together."""
-        return self.sources().catalog
+        """Every schema of the working tree, parsed together, for commands that use schemas without
+        reporting findings (`registry push`, `drift`): a file over the size limit or not UTF-8 is refused
+        with SchemaReadError, rather than sent somewhere with its undecodable bytes replaced."""
+        sources = self.sources()
+        if sources.findings:
+            listing = "; ".join(finding.text() for finding in sources.findings)
+            raise SchemaReadError(f"{listing} (see `tradewire lint`)")
+        return sources.catalog

@@ -5,7 +5,8 @@ Two things are wrong with a file before any parsing: it is larger than `MAX_SCHE
 minutes and writes a module of the same size), or it is not UTF-8 (INVALID_JSON, at the
 first byte that does not decode: JSON text is UTF-8). Either is an input finding; the file
 is still parsed (undecodable bytes replaced), so every other finding is reported as well.
-A file that cannot be read at all is a tool failure (`SchemaReadError`).
+A file that cannot be read at all is a tool failure (`SchemaReadError`), and so is, for a command
+that uses schemas without reporting findings (`registry push`), a file with either finding.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ registry's `_schemas` topic (1 MB by default)."""
 
 
 class SchemaReadError(TradingSystemError):
-    """A schema file exists but cannot be read (permissions, I/O error)."""
+    """A schema file cannot be read (permissions, I/O error), or not as the text a schema must be."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -294,3 +294,19 @@ def test_a_directory_named_like_a_schema_file_is_not_a_schema(project: Project) 
     (project.root / "schemas" / "trading" / "drafts.avsc").mkdir()
     result = project.run("lint")
     assert (EXIT_OK, "") == (result.code, result.out)
+
+
+def test_registry_push_refuses_a_schema_file_that_is_not_utf8_before_contacting_the_registry(
+    project: Project,
+) -> None:
+    """`registry push` names a file that is not UTF-8 and exits 1 without contacting the registry, instead of
+    registering the schema with its undecodable byte replaced."""
+    text = fixture_text("signal.avsc")
+    (project.root / SIGNAL_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (project.root / SIGNAL_PATH).write_bytes(text.encode().replace(b"Instrument", b"Instr\xfcment"))
+    line, col = position(text, "Instrument")
+    result = project.run("registry", "push", "--registry", "http://127.0.0.1:1")
+    assert (EXIT_FAILURE, "") == (result.code, result.out)
+    assert " ".join(result.err.split()).startswith(
+        f"error: {SIGNAL_PATH}:{line}:{col + 5}: INVALID_JSON the file is not UTF-8"
+    )
