@@ -48,7 +48,7 @@ _PORT = click.IntRange(1, MAX_PORT)
     type=_PORT,
     default=None,
     help="Port of the first broker's KRaft controller; node i's is controller-port + 2(i-1).  "
-    "[default: kafka-port + 1]",
+    "[default: kafka-port + 1, or the last stack's when --kafka-port is not given either]",
 )
 @click.option(
     "--registry-port",
