@@ -10,6 +10,7 @@ from rich.console import Console
 from tradewire.avro.catalog import Catalog
 from tradewire.config import CONFIG_FILE, Config, find_config, load_config
 from tradewire.errors import ConfigError
+from tradewire.gate.sources import SchemaReadError, SchemaSources, read_schema_sources
 
 __all__ = [
     "EXIT_FAILURE",
@@ -27,9 +28,17 @@ EXIT_USAGE = 2
 EXIT_FINDINGS = 100
 
 
+UNBOUNDED_WIDTH = 100_000
+"""The width results are laid out in when standard output is not a terminal: wider than any row."""
+
+
 def console_out() -> Console:
-    """Standard output, for results (never styled when piped)."""
-    return Console(soft_wrap=True, highlight=False)
+    """Standard output, for results (never styled when piped). Outside a terminal (a pipe, a file, CI)
+    there is no width to fit: tables take the width their cells need, so nothing is cut or wrapped."""
+    console = Console(soft_wrap=True, highlight=False)
+    if not console.is_terminal:
+        console.width = UNBOUNDED_WIDTH
+    return console
 
 
 def console_err() -> Console:
@@ -43,6 +52,7 @@ class CliState:
 
     config_path: str | None
     _config: Config | None = field(default=None, init=False)
+    _sources: SchemaSources | None = field(default=None, init=False)
 
     @property
     def config(self) -> Config:
@@ -63,9 +73,23 @@ class CliState:
             self._config = load_config(path)
         return self._config
 
+    def sources(self) -> SchemaSources:
+        """Every schema of the working tree, parsed together, with the findings about their bytes."""
+        if self._sources is None:
+            config = self.config
+            if not config.schemas_path.is_dir():
+                raise ConfigError(
+                    f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})"
+                )
+            self._sources = read_schema_sources(config.root, config.schemas)
+        return self._sources
+
     def catalog(self) -> Catalog:
-        """Every schema of the working tree, parsed together."""
-        config = self.config
-        if not config.schemas_path.is_dir():
-            raise ConfigError(f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})")
-        return Catalog.from_directory(config.root, config.schemas)
+        """Every schema of the working tree, parsed together, for commands that use schemas without
+        reporting findings (`registry push`, `drift`): a file over the size limit or not UTF-8 is refused
+        with SchemaReadError, rather than sent somewhere with its undecodable bytes replaced."""
+        sources = self.sources()
+        if sources.findings:
+            listing = "; ".join(finding.text() for finding in sources.findings)
+            raise SchemaReadError(f"{listing} (see `tradewire lint`)")
+        return sources.catalog

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from tradewire.cli.context import EXIT_FAILURE, EXIT_OK, CliState, console_err
+from tradewire.cli.context import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliState, console_err
 from tradewire.config import find_config
+from tradewire.devstack.ports import MAX_PORT, StackConflictError
 from tradewire.devstack.stack import DevStack, StackOptions
 
 __all__ = ["dev"]
@@ -25,6 +26,9 @@ def dev() -> None:
     """Run a real Apache Kafka (KRaft, from Maven Central) and the dev registry locally."""
 
 
+_PORT = click.IntRange(1, MAX_PORT)
+
+
 @dev.command()
 @click.option(
     "--brokers",
@@ -33,19 +37,62 @@ def dev() -> None:
     show_default=True,
     help="3 = replication factor 3 and min.insync.replicas 2, for failover tests.",
 )
-@click.option("--kafka-port", type=int, default=9092, show_default=True, help="Port of the first broker.")
-@click.option("--registry-port", type=int, default=8081, show_default=True, help="Port of the dev registry.")
+@click.option(
+    "--kafka-port",
+    type=_PORT,
+    default=None,
+    help="Port of the first broker; node i listens on kafka-port + 2(i-1).  [default: the last stack's, else 9092]",
+)
+@click.option(
+    "--controller-port",
+    type=_PORT,
+    default=None,
+    help="Port of the first broker's KRaft controller; node i's is controller-port + 2(i-1).  "
+    "[default: kafka-port + 1, or the last stack's when --kafka-port is not given either]",
+)
+@click.option(
+    "--registry-port",
+    type=_PORT,
+    default=None,
+    help="Port of the dev registry.  [default: the last stack's, else 8081]",
+)
 @click.option("--no-registry", is_flag=True, help="Start Kafka only.")
 @click.pass_obj
-def up(state: CliState, brokers: str, kafka_port: int, registry_port: int, no_registry: bool) -> int:
-    """Start the stack (or report it already runs) and print where things listen."""
-    stack = DevStack(StackOptions(_project(state), kafka_port, registry_port, int(brokers), registry=not no_registry))
+def up(
+    state: CliState,
+    /,
+    *,
+    brokers: str,
+    kafka_port: int | None,
+    controller_port: int | None,
+    registry_port: int | None,
+    no_registry: bool,
+) -> int:
+    """Start the stack (or report it already runs) and print where things listen.
+
+    Every port is checked before anything starts; a port in use or needed twice, or another broker count
+    than the running stack's, exits 2 naming it.
+    """
+    options = StackOptions(
+        _project(state),
+        kafka_port,
+        registry_port,
+        int(brokers),
+        registry=not no_registry,
+        controller_port=controller_port,
+    )
+    stack = DevStack(options)
     err = console_err()
-    status = stack.up(say=err.print)
+    try:
+        status = stack.up(say=err.print)
+    except StackConflictError as error:
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        return EXIT_USAGE
     kafka_time = status.timings.get("kafka", 0.0)
     count = len(status.brokers)
     verb = "already running" if status.already_running else f"ready in {kafka_time:.1f} s"
     click.echo(f"kafka     {status.bootstrap}  ({count} broker{'s' if count > 1 else ''}, {verb})")
+    click.echo(f"controller {status.controllers}  (KRaft quorum, not for clients)")
     if status.registry_url:
         registry_time = status.timings.get("registry")
         verb = f"ready in {registry_time:.1f} s" if registry_time is not None else "already running"
@@ -77,15 +124,23 @@ def down(state: CliState, wipe: bool) -> int:
 @dev.command()
 @click.pass_obj
 def status(state: CliState) -> int:
-    """Tell what runs (exit 1 when the stack is not fully up)."""
+    """Tell what runs (exit 1 when the stack is not fully up: a broker or the registry is down)."""
     current = DevStack(StackOptions(_project(state))).status()
     if not current.brokers:
         click.echo("kafka     not running")
         return EXIT_FAILURE
     for node_id, pid in sorted(current.brokers.items()):
         click.echo(f"kafka     node {node_id}: {'running (pid ' + str(pid) + ')' if pid else 'not running'}")
+    click.echo(f"kafka     {current.bootstrap}  (controller {current.controllers})")
     if current.registry_url:
         click.echo(f"registry  {current.registry_url} (pid {current.registry_pid})")
+    elif current.expected_registry_url:
+        click.echo(
+            f"registry  not running (expected at {current.expected_registry_url}; `tradewire dev up` restarts it)"
+        )
     else:
-        click.echo("registry  not running")
-    return EXIT_OK if current.running else EXIT_FAILURE
+        click.echo("registry  not started (--no-registry)")
+    if not current.running:
+        console_err().print("[red]the stack is not fully up[/]; `tradewire dev up` starts what is missing")
+        return EXIT_FAILURE
+    return EXIT_OK

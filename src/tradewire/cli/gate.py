@@ -13,9 +13,10 @@ from rich.table import Table
 from tradewire.avro.catalog import Catalog
 from tradewire.cli.context import EXIT_FINDINGS, EXIT_OK, CliState, console_err, console_out
 from tradewire.config import Config
+from tradewire.errors import ConfigError
 from tradewire.gate.breaking import BreakingReport, changed_subjects, compare, directions_for, history_from_catalogs
-from tradewire.gate.findings import FORMATS, Finding, render
-from tradewire.gate.git import GitRepository
+from tradewire.gate.findings import FORMATS, Finding, normalize, render
+from tradewire.gate.git import GitRepository, RefError
 from tradewire.gate.lint import lint as run_lint
 from tradewire.gate.online import online_report
 from tradewire.gate.rules import RULES, Rule
@@ -52,8 +53,9 @@ def _summary(findings: Sequence[Finding], what: str) -> None:
 @click.pass_obj
 def lint(state: CliState, output_format: str) -> int:
     """Check every schema against the house rules (see `tradewire rules`)."""
-    catalog = state.catalog()
-    findings = run_lint(catalog, state.config)
+    sources = state.sources()
+    catalog = sources.catalog
+    findings = normalize([*run_lint(catalog, state.config), *sources.findings])
     checked = sorted(catalog.files)
     _emit(findings, output_format, checked, "tradewire.lint")
     _summary(findings, f"{len(checked)} schema file(s) linted")
@@ -79,7 +81,8 @@ def lint(state: CliState, output_format: str) -> int:
 def breaking(state: CliState, against: str | None, registry_url: str | None, output_format: str) -> int:
     """Refuse schema changes that break readers or writers, per subject compatibility level."""
     config = state.config
-    current = state.catalog()
+    sources = state.sources()
+    current = sources.catalog
     if registry_url is not None:
         if against is not None:
             raise click.UsageError("--against (git) and --registry are alternatives; pass one")
@@ -96,7 +99,8 @@ def breaking(state: CliState, against: str | None, registry_url: str | None, out
     else:
         with GitRepository.discover(config.root) as repo:
             report, label = _offline_report(repo, config, current, against)
-    _emit(report.findings, output_format, report.checked, "tradewire.breaking")
+    findings = normalize([*report.findings, *sources.findings])
+    _emit(findings, output_format, report.checked, "tradewire.breaking")
     err = console_err()
     for finding, approval in report.approved:
         err.print(f"approved: {finding.text()} -- {approval.reason}")
@@ -105,18 +109,24 @@ def breaking(state: CliState, against: str | None, registry_url: str | None, out
             f"[yellow]warning:[/] approval of {approval.rule} at {approval.schema} {approval.at} matches no finding; "
             "remove it from tradewire.yaml"
         )
-    _summary(report.findings, f"{report.compared} changed schema(s) compared with {label}")
-    return EXIT_FINDINGS if report.findings else EXIT_OK
+    _summary(findings, f"{report.compared} changed schema(s) compared with {label}")
+    return EXIT_FINDINGS if findings else EXIT_OK
 
 
 def _offline_report(
     repo: GitRepository, config: Config, current: Catalog, against: str | None
 ) -> tuple[BreakingReport, str]:
     if against is not None:
-        commit = repo.resolve(against)
+        try:
+            commit = repo.resolve(against)
+        except RefError as error:
+            raise click.BadParameter(str(error), param_hint="'--against'") from None
         label = f"{against} ({commit[:8]})"
     else:
-        commit = repo.merge_base(config.breaking.against_branch)
+        try:
+            commit = repo.merge_base(config.breaking.against_branch)
+        except RefError as error:
+            raise ConfigError(f"breaking.against: {error}") from None
         label = f"merge base with {config.breaking.against_branch} ({commit[:8]})"
     prefix = PurePosixPath(config.root.resolve().relative_to(repo.root.resolve()).as_posix())
     directory = (prefix / config.schemas).as_posix() if str(prefix) != "." else config.schemas

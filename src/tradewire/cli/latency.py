@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.error
+import urllib.parse
 import urllib.request
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -21,19 +24,48 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value * 1000:.2f}"
 
 
+_PROMETHEUS_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+\Z")
+
+
+def _http_urls(_context: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse anything but http(s)://host URLs (a typo, or file:// that would read a local file)."""
+    for url in value if isinstance(value, tuple) else [value] if value is not None else []:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise click.BadParameter(f"expected an http:// or https:// URL, not {url!r}", param=param)
+    return value
+
+
+def _duration(_context: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _PROMETHEUS_DURATION.match(value):
+        raise click.BadParameter(f"expected a Prometheus duration such as 30s, 5m or 1h30m, not {value!r}", param=param)
+    return value
+
+
 @click.command()
 @click.option(
     "--metrics",
     "endpoints",
     multiple=True,
     metavar="URL",
+    callback=_http_urls,
     help="A process's /metrics URL (repeat for several; default: 127.0.0.1:$TRADEWIRE_METRICS_PORT).",
 )
-@click.option("--prometheus", metavar="URL", default=None, help="Ask a Prometheus server instead.")
-@click.option("--window", default=None, metavar="DURATION", help="With --prometheus: only the last DURATION (e.g. 5m).")
+@click.option("--prometheus", metavar="URL", default=None, callback=_http_urls, help="Ask a Prometheus server instead.")
+@click.option(
+    "--window",
+    default=None,
+    metavar="DURATION",
+    callback=_duration,
+    help="With --prometheus: only the last DURATION (e.g. 5m).",
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def latency(endpoints: tuple[str, ...], prometheus: str | None, window: str | None, output_format: str) -> int:
     """Per hop and per chain: count, p50, p95, p99, average, against the SLOs (exit 100 when one is missed)."""
+    if prometheus and endpoints:
+        raise click.UsageError("--metrics and --prometheus are alternatives; pass one")
+    if window and not prometheus:
+        raise click.UsageError("--window needs --prometheus (a /metrics endpoint only has totals since start)")
     try:
         if prometheus:
             rows = from_prometheus(prometheus, window=window)
@@ -42,6 +74,8 @@ def latency(endpoints: tuple[str, ...], prometheus: str | None, window: str | No
                 port = os.environ.get("TRADEWIRE_METRICS_PORT")
                 if not port:
                     raise click.UsageError("pass --metrics URL or --prometheus URL (or set TRADEWIRE_METRICS_PORT)")
+                if not port.isdigit() or not 0 < int(port) < 65536:
+                    raise click.UsageError(f"TRADEWIRE_METRICS_PORT must be a port number, not {port!r}")
                 endpoints = (f"http://127.0.0.1:{port}/metrics",)
             texts = []
             for url in endpoints:

@@ -81,9 +81,11 @@ class NodeSpec:
         return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 
-def cluster_specs(base_port: int, size: int, root: Path) -> list[NodeSpec]:
-    """Specs of a `size`-node cluster: node i listens on base_port + 2(i-1), its controller one above."""
-    ports = [(base_port + 2 * index, base_port + 2 * index + 1) for index in range(size)]
+def cluster_specs(base_port: int, size: int, root: Path, controller_port: int | None = None) -> list[NodeSpec]:
+    """Specs of a `size`-node cluster: node i listens on base_port + 2(i-1), its controller on
+    controller_port + 2(i-1) (default: base_port + 1, one above its broker)."""
+    controller_base = base_port + 1 if controller_port is None else controller_port
+    ports = [(base_port + 2 * index, controller_base + 2 * index) for index in range(size)]
     voters = ",".join(f"{index + 1}@127.0.0.1:{controller}" for index, (_, controller) in enumerate(ports))
     return [
         NodeSpec(index + 1, port, controller, root / f"node-{index + 1}", voters, size)

@@ -12,7 +12,11 @@ from pathlib import Path
 
 from tradewire.errors import GitError
 
-__all__ = ["GitRepository"]
+__all__ = ["GitRepository", "RefError"]
+
+
+class RefError(GitError):
+    """A ref names no commit, or shares no history with HEAD: the user's choice of baseline, not a git failure."""
 
 
 class GitRepository:
@@ -55,17 +59,23 @@ class GitRepository:
         try:
             return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").strip()
         except GitError:
-            raise GitError(f"git ref {ref!r} does not name a commit in {self.root}") from None
+            raise RefError(f"git ref {ref!r} does not name a commit in {self.root}") from None
 
     def merge_base(self, branch: str) -> str:
         """The merge base of HEAD and `branch` (or `origin/<branch>` when only that exists)."""
         for candidate in (branch, f"origin/{branch}"):
             try:
                 commit = self.resolve(candidate)
-            except GitError:
+            except RefError:
                 continue
-            return self.git("merge-base", "HEAD", commit).strip()
-        raise GitError(
+            head = self.resolve("HEAD")
+            try:
+                return self.git("merge-base", head, commit).strip()
+            except GitError:
+                raise RefError(
+                    f"HEAD and {candidate} share no history, so there is no merge base; pass --against <ref>"
+                ) from None
+        raise RefError(
             f"cannot find branch {branch!r} (nor origin/{branch}) to take the merge base with; pass --against <ref>"
         )
 

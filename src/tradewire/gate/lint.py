@@ -90,7 +90,8 @@ def problem_findings(
 
 
 def lint(catalog: Catalog, config: Config) -> list[Finding]:
-    """Run input checks and the enabled lint rules over every file of `catalog`."""
+    """Run input checks and the enabled lint rules over every file of `catalog`; each finding names the
+    file's registry subject (`<topic>-value` for an event, the full name for a shared type) when it parsed."""
     enabled = enabled_lint_rules(config.lint)
     input_rules = {r.id for r in rules_of("input")}
     findings: list[Finding] = []
@@ -100,6 +101,7 @@ def lint(catalog: Catalog, config: Config) -> list[Finding]:
         if item.rule not in input_rules and (item.rule not in enabled or _ignored(config.lint, item)):
             continue
         position = catalog.locate(item.origin, key=item.key)
+        schema_file = catalog.files.get(item.origin.file)
         findings.append(
             Finding(
                 item.origin.file,
@@ -108,6 +110,7 @@ def lint(catalog: Catalog, config: Config) -> list[Finding]:
                 item.rule,
                 item.message,
                 item.origin.pointer,
+                (schema_file.subject if schema_file is not None else None) or "",
             )
         )
     return normalize(findings)

@@ -28,7 +28,13 @@ class Rule:
 
 RULES: tuple[Rule, ...] = (
     # input: the file cannot be used at all
-    Rule("INVALID_JSON", "A schema file must be valid JSON.", "INPUT", "input"),
+    Rule("INVALID_JSON", "A schema file must be valid JSON, encoded in UTF-8.", "INPUT", "input"),
+    Rule(
+        "SCHEMA_TOO_LARGE",
+        "A schema file is at most 256 KiB, so it fits a registry request and generates a module of sensible size.",
+        "INPUT",
+        "input",
+    ),
     Rule("INVALID_AVRO", "A schema must be valid Avro as Avro Java parses it.", "INPUT", "input"),
     Rule(
         "INVALID_DEFAULT",

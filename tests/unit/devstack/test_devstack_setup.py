@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tradewire.cli import main
 from tradewire.devstack.kafka import cluster_specs, new_cluster_id
-from tradewire.devstack.processes import is_running, spawn, stop
+from tradewire.devstack.ports import port_free
+from tradewire.devstack.processes import command_line, free_port_block, is_running, spawn, stop
 from tradewire.devstack.toolchain import find_java, resolve_kafka
 from tradewire.errors import DevStackError
 
@@ -101,6 +104,9 @@ def test_missing_maven_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_stop_leaves_a_process_that_is_not_ours_alone() -> None:
     """A pid whose command line lacks our marker is never signalled (pids get reused)."""
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    deadline = time.monotonic() + 5  # until the kernel shows the new program's command line
+    while "time.sleep" not in command_line(sleeper.pid) and time.monotonic() < deadline:
+        time.sleep(0.001)
     try:
         stop([(sleeper.pid, "kafka.Kafka /some/config.properties")], 1.0)
         assert (True, None) == (is_running(sleeper.pid, "time.sleep"), sleeper.poll())
@@ -122,3 +128,47 @@ def test_a_process_is_recognised_as_ours_as_soon_as_spawn_returns(tmp_path: Path
     finally:
         stop([(pid, "tradewire-spawn-probe") for pid in pids], 5.0, hard=True)
     assert [True] * 40 == recognised
+
+
+def test_stop_returns_only_once_the_process_let_go_of_its_port(tmp_path: Path) -> None:
+    """stop() waits until a killed process has exited completely (every thread gone, its sockets closed), so
+    a server restarted on the same port right after never finds it taken; a thousand threads make the exit
+    slow enough to show the difference."""
+    server = (
+        "import socket, sys, threading, time\n"
+        "listener = socket.socket()\n"
+        "listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "listener.bind(('127.0.0.1', int(sys.argv[1])))\n"
+        "listener.listen()\n"
+        "for _ in range(1000):\n"
+        "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "print('listening', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    free_after_stop = []
+    for attempt in range(10):
+        port = free_port_block(1)
+        log = tmp_path / f"server-{attempt}.log"
+        pid = spawn([sys.executable, "-c", server, str(port), "tradewire-stop-probe"], log)
+        deadline = time.monotonic() + 30
+        while "listening" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop([(pid, "tradewire-stop-probe")], 5.0, hard=True)
+        free_after_stop.append(port_free(port))
+    assert [True] * 10 == free_after_stop
+
+
+def test_dev_up_outside_the_tradewire_repository_is_a_configuration_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without dev/kafka/pom.xml (which pins the broker) `dev up` exits 2 saying where to run it, not a traceback,
+    and starts nothing."""
+    (tmp_path / "tradewire.yaml").write_text("version: v1\n")
+    code = main(["--config", str(tmp_path / "tradewire.yaml"), "dev", "up", "--kafka-port", "29092"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert (2, False) == (code, (tmp_path / ".tradewire").exists())
+    assert (
+        f"configuration error: {tmp_path / 'dev/kafka/pom.xml'} does not exist: `tradewire dev` starts the Kafka "
+        "that dev/kafka/pom.xml of the tradewire repository pins; run it in that repository, or pass --config "
+        "<repository>/tradewire.yaml"
+    ) == err

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 from gate_support import (
     METADATA_PATH,
     METADATA_SUBJECT,
@@ -588,13 +592,30 @@ def test_against_tag_reaches_past_the_merge_base(git_repo: GitProject) -> None:
     assert (EXIT_FINDINGS, expected) == found(git_repo.breaking("--against", "v1"))
 
 
-def test_unknown_ref_is_a_tool_failure_naming_the_ref(git_repo: GitProject) -> None:
-    """`--against` a ref that names no commit exits 1 with a message naming the ref."""
+def test_unknown_ref_is_a_usage_error_naming_the_ref(git_repo: GitProject) -> None:
+    """`--against` a ref that names no commit exits 2 with a usage message naming the option and the ref."""
     git_repo.put(SIGNAL_PATH, "signal.avsc")
     git_repo.commit("signal v1")
     result = git_repo.breaking("--against", "release-9.9")
-    expected = f"error: git ref 'release-9.9' does not name a commit in {git_repo.root.resolve()}"
-    assert (EXIT_FAILURE, "", expected) == (result.code, result.out, result.err.strip())
+    expected = (
+        f"Error: Invalid value for '--against': git ref 'release-9.9' does not name a commit in "
+        f"{git_repo.root.resolve()}"
+    )
+    assert (EXIT_USAGE, "", expected) == (result.code, result.out, result.err.strip().splitlines()[-1])
+
+
+def test_missing_baseline_branch_is_a_configuration_error(git_repo: GitProject) -> None:
+    """Without --against, a `breaking.against` branch that exists neither locally nor on origin exits 2
+    naming the key, the branch and the way out."""
+    git_repo.configure(against="trunk")
+    git_repo.put(SIGNAL_PATH, "signal.avsc")
+    git_repo.commit("signal v1")
+    result = git_repo.breaking()
+    expected = (
+        "configuration error: breaking.against: cannot find branch 'trunk' (nor origin/trunk) to take the merge "
+        "base with; pass --against <ref>"
+    )
+    assert (EXIT_USAGE, "", expected) == (result.code, result.out, result.err.strip())
 
 
 def test_invalid_json_in_the_working_tree_is_one_located_finding(git_repo: GitProject) -> None:
@@ -647,3 +668,46 @@ def test_project_in_a_subdirectory_of_the_repository(git_repo: GitProject, cli: 
     result = project.run("breaking", "--format", "json")
     expected = [("FIELD_ADDED_WITHOUT_DEFAULT", SIGNAL_PATH, *position(text, '{"name": "venue"'))]
     assert (EXIT_FINDINGS, expected) == found(result)
+
+
+def test_the_approval_example_in_tradewire_yaml_approves_what_breaking_prints(
+    git_repo: GitProject, repo_root: Path
+) -> None:
+    """The commented approval in the repository's tradewire.yaml, uncommented, approves exactly the finding
+    `breaking` prints when the field it names is removed: same rule, subject and pointer."""
+    lines = (repo_root / "tradewire.yaml").read_text(encoding="utf-8").splitlines()
+    example = yaml.safe_load(
+        "\n".join(line.removeprefix("  # ") for line in lines if line.startswith(("  # - ", "  #   ")))
+    )
+    for path in (repo_root / "schemas").rglob("*.avsc"):
+        git_repo.write(path.relative_to(repo_root).as_posix(), path.read_text(encoding="utf-8"))
+    git_repo.commit("the repository's contracts")
+    placed_path = "schemas/execution/execution.order.placed.avsc"
+    placed = json.loads((git_repo.root / placed_path).read_text(encoding="utf-8"))
+    removed = re.search(r"nobody reads (\w+) ", example[0]["reason"])
+    assert removed is not None
+    placed["fields"] = [item for item in placed["fields"] if item["name"] != removed.group(1)]
+    git_repo.write(placed_path, json.dumps(placed, indent=2))
+    unapproved = git_repo.breaking()
+    git_repo.configure(approve=example)
+    approved = git_repo.breaking()
+    assert (EXIT_FINDINGS, [(example[0]["rule"], example[0]["schema"], example[0]["at"])]) == (
+        unapproved.code,
+        [(f["rule_id"], f["subject"], f["json_path"]) for f in unapproved.json_findings()],
+    )
+    assert (EXIT_OK, "", 1, []) == (
+        approved.code,
+        approved.out,
+        len([line for line in approved.err.splitlines() if line.startswith("approved:")]),
+        [line for line in approved.err.splitlines() if line.startswith("warning:")],
+    )
+
+
+def test_an_oversized_schema_is_an_input_finding_of_breaking_too(git_repo: GitProject) -> None:
+    """A schema grown past 256 KiB on a branch is a SCHEMA_TOO_LARGE finding of `breaking`, as of `lint`."""
+    git_repo.put(SIGNAL_PATH, "signal.avsc")
+    git_repo.commit("signal v1")
+    signal = json.loads(fixture_text("signal.avsc"))
+    signal["doc"] = "A signal. " * 30_000
+    git_repo.write(SIGNAL_PATH, json.dumps(signal, indent=2))
+    assert (EXIT_FINDINGS, [("SCHEMA_TOO_LARGE", SIGNAL_PATH, 1, 1)]) == found(git_repo.breaking())

@@ -9,7 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from gate_support import METADATA_PATH, SIGNAL_PATH, CliRunner, Project, position
+from gate_support import METADATA_PATH, SIGNAL_PATH, CliRunner, Project, fixture_text, position
 
 from tradewire.gate.rules import RULES
 
@@ -55,7 +55,7 @@ def test_lint_json_output_is_one_object_per_line(project: Project) -> None:
         "rule_id": "DOC_FIELD",
         "message": "field 'strategy' has no doc",
         "json_path": "/fields/2/name",
-        "subject": "",
+        "subject": "trading.signals.generated-value",
     }
     assert (EXIT_FINDINGS, [expected]) == (result.code, [json.loads(item) for item in result.out.splitlines()])
 
@@ -223,4 +223,90 @@ def test_tradewire_lint_subprocess_smoke(repo_root: Path) -> None:
         completed.returncode,
         completed.stdout,
         completed.stderr.startswith("no findings ("),
+    )
+
+
+def test_lint_json_names_the_subject_of_a_shared_type(project: Project) -> None:
+    """`lint --format json` gives a finding in a shared type the type's full name as its subject."""
+    project.put(SIGNAL_PATH, "signal.avsc")
+    project.put("schemas/common/order_side.avsc", "order_side_without_doc.avsc")
+    result = project.run("lint", "--format", "json")
+    assert (EXIT_FINDINGS, [("DOC_TYPE", "tradewire.common.OrderSide")]) == (
+        result.code,
+        [(f["rule_id"], f["subject"]) for f in result.json_findings()],
+    )
+
+
+def test_lint_refuses_a_schema_file_over_the_size_limit(project: Project) -> None:
+    """A schema file larger than 256 KiB (here by its doc) is one SCHEMA_TOO_LARGE input finding at its start."""
+    signal = json.loads(fixture_text("signal.avsc"))
+    signal["doc"] = "A signal. " * 30_000
+    text = json.dumps(signal, indent=2)
+    project.write(SIGNAL_PATH, text)
+    result = project.run("lint", "--format", "json")
+    expected = {
+        "path": SIGNAL_PATH,
+        "line": 1,
+        "col": 1,
+        "rule_id": "SCHEMA_TOO_LARGE",
+        "message": f"the file is {len(text.encode()):,} bytes; a schema file may have at most 262,144 (256 KiB). "
+        "Keep docs to a few sentences and link to longer documents instead",
+        "json_path": "",
+        "subject": "trading.signals.generated-value",
+    }
+    assert (EXIT_FINDINGS, [expected]) == (result.code, result.json_findings())
+
+
+def test_lint_accepts_a_schema_file_just_under_the_size_limit(project: Project) -> None:
+    """A schema file of exactly 256 KiB is not a finding."""
+    signal = json.loads(fixture_text("signal.avsc"))
+    signal["doc"] = "A signal."
+    padding = 262_144 - len(json.dumps(signal, indent=2).encode())
+    signal["doc"] = "A signal." + " x" * (padding // 2) + "." * (padding % 2)
+    text = json.dumps(signal, indent=2)
+    project.write(SIGNAL_PATH, text)
+    result = project.run("lint")
+    assert (262_144, EXIT_OK, "") == (len(text.encode()), result.code, result.out)
+
+
+def test_lint_reports_a_file_that_is_not_utf8_where_the_bad_byte_is(project: Project) -> None:
+    """A schema file with a byte that is not UTF-8 is an INVALID_JSON finding at that byte, not a crash."""
+    text = fixture_text("signal.avsc")
+    line, col = position(text, "Instrument")
+    data = text.encode().replace(b"Instrument", b"Instr\xfcment")
+    (project.root / SIGNAL_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (project.root / SIGNAL_PATH).write_bytes(data)
+    result = project.run("lint", "--format", "json")
+    offset = data.index(b"\xfc")
+    assert (EXIT_FINDINGS, [("INVALID_JSON", line, col + 5)]) == (
+        result.code,
+        [(f["rule_id"], f["line"], f["col"]) for f in result.json_findings()],
+    )
+    assert (
+        f"the file is not UTF-8: byte 0xfc at offset {offset} does not decode; save it as UTF-8"
+        == result.json_findings()[0]["message"]
+    )
+
+
+def test_a_directory_named_like_a_schema_file_is_not_a_schema(project: Project) -> None:
+    """A directory whose name ends in .avsc is skipped, not read as a schema (which crashed)."""
+    project.put(SIGNAL_PATH, "signal.avsc")
+    (project.root / "schemas" / "trading" / "drafts.avsc").mkdir()
+    result = project.run("lint")
+    assert (EXIT_OK, "") == (result.code, result.out)
+
+
+def test_registry_push_refuses_a_schema_file_that_is_not_utf8_before_contacting_the_registry(
+    project: Project,
+) -> None:
+    """`registry push` names a file that is not UTF-8 and exits 1 without contacting the registry, instead of
+    registering the schema with its undecodable byte replaced."""
+    text = fixture_text("signal.avsc")
+    (project.root / SIGNAL_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (project.root / SIGNAL_PATH).write_bytes(text.encode().replace(b"Instrument", b"Instr\xfcment"))
+    line, col = position(text, "Instrument")
+    result = project.run("registry", "push", "--registry", "http://127.0.0.1:1")
+    assert (EXIT_FAILURE, "") == (result.code, result.out)
+    assert " ".join(result.err.split()).startswith(
+        f"error: {SIGNAL_PATH}:{line}:{col + 5}: INVALID_JSON the file is not UTF-8"
     )

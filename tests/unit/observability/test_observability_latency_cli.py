@@ -261,3 +261,85 @@ def test_console_script_smoke(serve_metrics_text: Serve) -> None:
         completed.returncode,
         [(row["topic"], row["count"], row["ok"]) for row in rows],
     ), completed.stderr
+
+
+LONG_TOPIC = "tradewire.prod.eu-west-1.trading.signals.generated.for.the.momentum.strategy.desk"
+LONG_AGENT = "market-analysis-momentum-eu-west-1-instance-0042"
+LONG_GROUP = "risk-assessment-momentum-eu-west-1-consumer-group"
+LONG_CHAIN = "tradewire.prod.eu-west-1.execution.order.placed.for.the.momentum.strategy.desk"
+
+
+@pytest.mark.parametrize("columns", [None, "80"], ids=["no-COLUMNS", "COLUMNS-80"])
+def test_a_table_written_to_a_pipe_keeps_every_name_whole(
+    columns: str | None,
+    serve_metrics_text: Serve,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Outside a terminal the table is as wide as its cells need, whatever $COLUMNS says: long topic, agent
+    and group names are printed whole, never cut to `tradi…`."""
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    url = serve_metrics_text({(LONG_TOPIC, LONG_AGENT, LONG_GROUP): [0.0012] * 10}, {LONG_CHAIN: [0.02, 0.04]})
+    code = main(["latency", "--metrics", url])
+    out = capsys.readouterr().out
+    rows = [line.replace("│", " ").split() for line in out.splitlines()]
+    assert (0, "…" in out) == (code, False)
+    assert [["hop", LONG_TOPIC, LONG_AGENT, LONG_GROUP, "10"], ["chain", LONG_CHAIN, "—", "—", "2"]] == [
+        row[:5] for row in rows if row and row[0] in ("hop", "chain")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(
+            ["--metrics", "127.0.0.1:9400/metrics"],
+            "Invalid value for '--metrics': expected an http:// or https:// URL, not '127.0.0.1:9400/metrics'",
+            id="metrics-without-scheme",
+        ),
+        pytest.param(
+            ["--metrics", "file:///etc/passwd"],
+            "Invalid value for '--metrics': expected an http:// or https:// URL, not 'file:///etc/passwd'",
+            id="metrics-file-url",
+        ),
+        pytest.param(
+            ["--prometheus", "localhost:9090"],
+            "Invalid value for '--prometheus': expected an http:// or https:// URL, not 'localhost:9090'",
+            id="prometheus-without-scheme",
+        ),
+        pytest.param(
+            ["--prometheus", "http://127.0.0.1:9090", "--window", "five minutes"],
+            "Invalid value for '--window': expected a Prometheus duration such as 30s, 5m or 1h30m, not 'five minutes'",
+            id="window-not-a-duration",
+        ),
+        pytest.param(
+            ["--metrics", "http://127.0.0.1:9400/metrics", "--window", "5m"],
+            "--window needs --prometheus (a /metrics endpoint only has totals since start)",
+            id="window-without-prometheus",
+        ),
+        pytest.param(
+            ["--metrics", "http://127.0.0.1:9400/metrics", "--prometheus", "http://127.0.0.1:9090"],
+            "--metrics and --prometheus are alternatives; pass one",
+            id="both-sources",
+        ),
+    ],
+)
+def test_a_malformed_option_is_a_usage_error(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A URL without http(s)://, a window that is not a Prometheus duration, or options that do not go together
+    exit 2 naming the option, before anything is fetched (a file:// URL used to be read)."""
+    code = main(["latency", *argv])
+    err = " ".join(capsys.readouterr().err.split())
+    assert (2, True) == (code, err.endswith(f"Error: {message}")), err
+
+
+def test_a_metrics_port_that_is_not_a_number_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TRADEWIRE_METRICS_PORT=abc exits 2 naming the variable, not 1 with a URL error."""
+    monkeypatch.setenv("TRADEWIRE_METRICS_PORT", "abc")
+    code = main(["latency"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert (2, True) == (code, err.endswith("Error: TRADEWIRE_METRICS_PORT must be a port number, not 'abc'")), err
