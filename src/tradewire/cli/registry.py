@@ -1,4 +1,8 @@
-"""`tradewire registry`: the Confluent-compatible dev schema registry (`serve`; `push` and `drift` join later)."""
+"""`tradewire registry`: the group, and `serve`, the Confluent-compatible dev schema registry.
+
+`push` and `drift` (talking to any registry) live in `tradewire.cli.publish` and are added to
+this group by `tradewire.cli`.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ __all__ = ["registry"]
 
 @click.group()
 def registry() -> None:
-    """Confluent-compatible schema registry: serve, and (later) push/drift."""
+    """Confluent-compatible registry: serve one, push the schemas, check drift."""
 
 
 def _credentials(value: str | None) -> tuple[str, str] | None:
