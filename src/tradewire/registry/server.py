@@ -3,7 +3,8 @@
 `RegistryApp.handle(method, target, headers, body)` is pure request handling (no sockets):
 authentication, the request size limit, routing, JSON bodies, Confluent's error bodies,
 one lock around each request so every read-check-write is atomic. Any schema-registry
-media type (or none) is accepted; responses are `application/vnd.schemaregistry.v1+json`.
+media type (or none) is accepted; JSON bodies nested deeper than `jsontext.MAX_JSON_DEPTH`
+are 400; responses are `application/vnd.schemaregistry.v1+json`.
 
 `RegistryServer` runs an app on the standard library's threading HTTP server, bound to
 127.0.0.1 unless told otherwise, in a background thread (`start()` / `stop()`).
@@ -14,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
 import socket
 import threading
@@ -27,6 +27,7 @@ from typing import Any
 from tradewire.errors import RegistryError
 from tradewire.registry import codes
 from tradewire.registry.api import ROUTES
+from tradewire.registry.jsontext import loads
 from tradewire.registry.routing import MEDIA_TYPE, Call, Response, Router, error_response
 from tradewire.registry.service import RegistryService
 from tradewire.registry.store import RegistryStore
@@ -102,8 +103,8 @@ def _json_body(body: bytes) -> Any:
     if not body.strip():
         raise codes.missing_body()
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return loads(body.decode("utf-8"))
+    except ValueError as error:  # not UTF-8, not JSON, or nested too deep
         raise codes.bad_request(f"Malformed JSON in the request body: {error}") from error
 
 
