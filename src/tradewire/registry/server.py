@@ -2,9 +2,9 @@
 
 `RegistryApp.handle(method, target, headers, body)` is pure request handling (no sockets):
 authentication, the request size limit, routing, JSON bodies, Confluent's error bodies,
-one lock around each request so every read-check-write is atomic. Any schema-registry
-media type (or none) is accepted; JSON bodies nested deeper than `jsontext.MAX_JSON_DEPTH`
-are 400; responses are `application/vnd.schemaregistry.v1+json`.
+one lock around each request so every read-check-write is atomic. Request bodies must be
+one of Confluent's media types (or carry no Content-Type; else 415) and JSON nested at most
+`jsontext.MAX_JSON_DEPTH` deep (else 400); responses are `application/vnd.schemaregistry.v1+json`.
 
 `RegistryServer` runs an app on the standard library's threading HTTP server, bound to
 127.0.0.1 unless told otherwise, in a background thread (`start()` / `stop()`).
@@ -28,7 +28,7 @@ from tradewire.errors import RegistryError
 from tradewire.registry import codes
 from tradewire.registry.api import ROUTES
 from tradewire.registry.jsontext import loads
-from tradewire.registry.routing import MEDIA_TYPE, Call, Response, Router, error_response
+from tradewire.registry.routing import MEDIA_TYPE, Call, Response, Router, check_content_type, error_response
 from tradewire.registry.service import RegistryService
 from tradewire.registry.store import RegistryStore
 
@@ -77,6 +77,7 @@ class RegistryApp:
             path, _, query = target.partition("?")
             verb = method.upper()
             route, params = self.router.match("GET" if verb == "HEAD" else verb, path)  # HEAD as JAX-RS does
+            check_content_type(lowered.get("content-type"))
             payload = _json_body(body) if route.takes_body else None
             call = Call(params, urllib.parse.parse_qs(query, keep_blank_values=True), payload)
             with self.store.lock:
