@@ -346,7 +346,9 @@ def test_signed_schema_ids_are_read_as_java_does(app: RegistryApp) -> None:
     assert ([200, 200], (404, 40403)) == (answers, (missing.status, missing.json()["error_code"]))
 
 
-@pytest.mark.parametrize(("raw_version", "quoted"), [("%D9%A1", "\u0661"), ("%201_0", " 1_0"), ("+0", "0"), ("%2000", "0")])
+@pytest.mark.parametrize(
+    ("raw_version", "quoted"), [("%D9%A1", "\u0661"), ("%201_0", " 1_0"), ("+0", "0"), ("%2000", "0")]
+)
 def test_versions_are_ascii_digits(app: RegistryApp, raw_version: str, quoted: str) -> None:
     """Non-ASCII digits or underscores are 42202 quoting the text; a well-formed 0 quotes the number read."""
     _register(app, "s")

@@ -21,7 +21,16 @@ from tradewire.registry.jsontext import MAX_JSON_DEPTH, JsonTooDeepError, loads,
         ('"never closed [[[[', 0),
         ("[]" * 1000, 1),
     ],
-    ids=["scalar", "empty-array", "mixed", "brackets-in-string", "escaped-quote", "escaped-backslash", "open-string", "flat"],
+    ids=[
+        "scalar",
+        "empty-array",
+        "mixed",
+        "brackets-in-string",
+        "escaped-quote",
+        "escaped-backslash",
+        "open-string",
+        "flat",
+    ],
 )
 def test_nesting_depth_counts_brackets_outside_strings(text: str, depth: int) -> None:
     """The depth is the deepest nesting of arrays and objects; brackets inside string literals do not count."""
