@@ -169,6 +169,7 @@ class RegistryServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.create_server((host, port), family=family, backlog=socket.SOMAXCONN)
         self._listener.setblocking(False)
+        self._address: tuple[str, int] = self._listener.getsockname()[:2]
         self._selector = selectors.DefaultSelector()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
@@ -182,12 +183,12 @@ class RegistryServer:
     @property
     def host(self) -> str:
         """The address the server is bound to."""
-        return str(self._listener.getsockname()[0])
+        return str(self._address[0])
 
     @property
     def port(self) -> int:
         """The bound port (the one chosen by the system when created with port 0)."""
-        return int(self._listener.getsockname()[1])
+        return int(self._address[1])
 
     @property
     def url(self) -> str:
