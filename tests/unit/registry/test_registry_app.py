@@ -355,3 +355,44 @@ def test_versions_are_ascii_digits(app: RegistryApp, raw_version: str, quoted: s
     response = _call(app, "GET", f"/subjects/s/versions/{raw_version}")
     assert (422, 42202) == (response.status, response.json()["error_code"])
     assert response.json()["message"].startswith(f"The specified version '{quoted}' is not a valid version id.")
+
+
+def _register_chain(app: RegistryApp, length: int) -> list[int]:
+    """Register `length` subjects, each a record using the previous subject's record by reference."""
+    statuses = []
+    for index in range(length):
+        fields = [{"name": "a", "type": "int"}]
+        body: dict[str, Any] = {}
+        if index:
+            fields.append({"name": "previous", "type": f"R{index - 1}"})
+            body["references"] = [{"name": f"R{index - 1}", "subject": f"chain-{index - 1}", "version": 1}]
+        body["schema"] = json.dumps({"type": "record", "name": f"R{index}", "fields": fields})
+        statuses.append(_call(app, "POST", f"/subjects/chain-{index}/versions", body).status)
+    return statuses
+
+
+def test_a_reference_chain_as_deep_as_allowed_registers(app: RegistryApp) -> None:
+    """127 schemas each referencing the previous one (types 128 deep) register, and the last one's next version is
+    checked for compatibility through the whole chain."""
+    assert [200] * 127 == _register_chain(app, 127)
+    fields = [{"name": "a", "type": "int"}, {"name": "previous", "type": "R125"}, {"name": "b", "type": "int"}]
+    body = {
+        "schema": json.dumps({"type": "record", "name": "R126", "fields": fields}),
+        "references": [{"name": "R125", "subject": "chain-125", "version": 1}],
+    }
+    response = _call(app, "POST", "/subjects/chain-126/versions", body)
+    assert (409, 409) == (response.status, response.json()["error_code"])
+
+
+def test_a_reference_chain_too_deep_is_an_invalid_schema(app: RegistryApp) -> None:
+    """The 128th schema of a chain (types 129 deep) is 42201 naming the limit, not a RecursionError 500."""
+    statuses = _register_chain(app, 127)
+    fields = [{"name": "a", "type": "int"}, {"name": "previous", "type": "R126"}]
+    body = {
+        "schema": json.dumps({"type": "record", "name": "R127", "fields": fields}),
+        "references": [{"name": "R126", "subject": "chain-126", "version": 1}],
+    }
+    response = _call(app, "POST", "/subjects/chain-127/versions", body)
+    message = "Invalid schema: types nest 129 levels deep (counting the types it references); at most 128 are allowed"
+    assert [200] * 127 == statuses
+    assert (422, {"error_code": 42201, "message": message + " (at /)"}) == (response.status, response.json())
