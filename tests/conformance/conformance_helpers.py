@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -51,6 +52,19 @@ class Registry:
                 return _reply(response.status, response.read())
         except urllib.error.HTTPError as error:
             return _reply(error.code, error.read())
+
+    def send(self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None) -> Reply:
+        """Send one request with exactly these headers (no Content-Type unless given); `path` already encoded."""
+        parsed = urllib.parse.urlsplit(self.url)
+        kind = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+        connection = kind(parsed.netloc, timeout=30)
+        try:
+            all_headers = {"Accept": MEDIA_TYPE, "Content-Length": str(len(body)), **(headers or {})}
+            connection.request(method, parsed.path.rstrip("/") + path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            return _reply(response.status, response.read())
+        finally:
+            connection.close()
 
     def register(self, subject: str, schema: Any, references: list[dict[str, Any]] | None = None) -> Reply:
         """POST /subjects/{subject}/versions with the schema given as a JSON value (or text)."""

@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tradewire.avro.model import AvroType, Named, Origin, Record
+from tradewire.avro.model import Array, AvroType, Map, Named, Origin, Record, Ref, Union
 from tradewire.avro.parse import InvalidSchema, Problem, SchemaParser, UnionDefaultRule, qualify
 from tradewire.avro.sourcemap import JsonSyntaxError, Position, SourceMap, join_pointer, parse_json
 
-__all__ = ["Catalog", "SchemaFile"]
+__all__ = ["MAX_TYPE_DEPTH", "Catalog", "SchemaFile"]
 
+MAX_TYPE_DEPTH = 128
+"""The deepest nesting of types a schema may have, counting through the types it references.
+
+Every walker of the model (compatibility, canonical forms, code generation, serialisation)
+recurses once or a few times per level; this bound keeps them far from Python's recursion
+limit. A single file's JSON is bounded separately (256 levels, `sourcemap`)."""
+_MAX_NESTED_BUILDS = 32
+"""How many files deep parsing may recurse through references while a cycle is being found."""
 TOPIC_ATTRIBUTE = "tradewire.topic"
 KEY_ATTRIBUTE = "tradewire.key"
 
@@ -76,10 +84,14 @@ class Catalog:
         self.union_default: UnionDefaultRule = union_default
         self.types: dict[str, Named] = {}
         self.definitions: dict[str, str] = {}
+        self._nested_builds = 0
         for schema_file in self.files.values():
             self._load_json(schema_file)
+        for schema_file in self._acyclic_build_order():
+            self._build(schema_file)  # dependencies first: long reference chains need no recursion
         for schema_file in self.files.values():
-            self._build(schema_file)
+            self._build(schema_file)  # the rest (files reaching a reference cycle), in path order
+        self._check_depths()
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, str], union_default: UnionDefaultRule = "first") -> Catalog:
@@ -164,6 +176,57 @@ class Catalog:
         return ordered
 
     # -- building --------------------------------------------------------------------
+    def _acyclic_build_order(self) -> list[SchemaFile]:
+        """Files no reference cycle is reachable from, each after the files it (probably) references.
+
+        References are estimated from the names written in type positions before anything is
+        parsed; building in this order means a lookup always finds its target already built, so
+        a chain of references of any length parses without recursing from file to file. Files
+        that reach a cycle are left to the path-order pass, which reports the cycle as before.
+        """
+        edges = {
+            path: sorted(
+                {
+                    self.definitions[name]
+                    for name in _referenced_names(schema_file.value)
+                    if name in self.definitions and self.definitions[name] != path
+                }
+            )
+            for path, schema_file in self.files.items()
+        }
+        ordered: list[SchemaFile] = []
+        reaches_cycle: set[str] = set()
+        for component in _components_dependencies_first(edges):
+            targets = {target for path in component for target in edges[path]}
+            if len(component) > 1 or targets & reaches_cycle:
+                reaches_cycle.update(component)
+            else:
+                ordered.append(self.files[component[0]])
+        return ordered
+
+    def _check_depths(self) -> None:
+        """Make every file nesting types deeper than MAX_TYPE_DEPTH unusable, with an INVALID_AVRO problem
+        (a consequence, not reported again, when a file it references is too deep already)."""
+        memo: dict[int, int] = {}
+        too_deep: set[str] = set()
+        for schema_file in self.files.values():
+            if schema_file.node is None:
+                continue
+            depth = _type_depth(schema_file.node, memo)
+            if depth <= MAX_TYPE_DEPTH:
+                continue
+            too_deep.add(schema_file.path)
+            schema_file.problems.append(
+                Problem(
+                    "INVALID_AVRO",
+                    Origin(schema_file.path, ""),
+                    f"types nest {depth} levels deep (counting the types it references); "
+                    f"at most {MAX_TYPE_DEPTH} are allowed",
+                    primary=not too_deep.intersection(schema_file.dependencies),
+                )
+            )
+            schema_file.node = None
+
     def _load_json(self, schema_file: SchemaFile) -> None:
         try:
             schema_file.value, schema_file.sourcemap = parse_json(schema_file.text)
@@ -188,6 +251,7 @@ class Catalog:
         if schema_file.ok or schema_file.building or any(p.fatal for p in schema_file.problems):
             return
         schema_file.building = True
+        self._nested_builds += 1
         parser = SchemaParser(schema_file.path, self._lookup_from(schema_file), self.union_default)
         try:
             node = parser.parse(schema_file.value)
@@ -198,6 +262,7 @@ class Catalog:
             self.types.update(parser.defined)
         finally:
             schema_file.building = False
+            self._nested_builds -= 1
         schema_file.problems.extend(parser.warnings)
 
     def _lookup_from(self, schema_file: SchemaFile) -> Any:
@@ -213,6 +278,14 @@ class Catalog:
                         origin,
                         f"{schema_file.path} and {path} reference each other; "
                         "registry references must not form a cycle",
+                    )
+                )
+            if not other.ok and self._nested_builds >= _MAX_NESTED_BUILDS:
+                raise InvalidSchema(
+                    Problem(
+                        "REFERENCE_CYCLE",
+                        origin,
+                        f"{schema_file.path} reaches a reference cycle through more than {_MAX_NESTED_BUILDS} files",
                     )
                 )
             self._build(other)
@@ -234,6 +307,108 @@ class Catalog:
             return target
 
         return lookup
+
+
+def _children(node: AvroType) -> list[AvroType]:
+    if isinstance(node, Record):
+        return [field_.type for field_ in node.fields]
+    if isinstance(node, Array):
+        return [node.items]
+    if isinstance(node, Map):
+        return [node.values]
+    if isinstance(node, Union):
+        return list(node.branches)
+    if isinstance(node, Ref):
+        return [node.target]
+    return []
+
+
+def _type_depth(root: AvroType, memo: dict[int, int]) -> int:
+    """How many types deep `root` nests, following references (a reference is no level of its own;
+    a recursive reference adds nothing). Without recursion; `memo` is shared between calls."""
+    in_progress: set[int] = set()
+    work: list[tuple[AvroType, bool]] = [(root, False)]
+    while work:
+        node, expanded = work.pop()
+        key = id(node)
+        if expanded:
+            in_progress.discard(key)
+            below = max((memo.get(id(child), 0) for child in _children(node)), default=0)
+            memo[key] = below + (0 if isinstance(node, Ref) else 1)
+            continue
+        if key in memo or key in in_progress:
+            continue
+        in_progress.add(key)
+        work.append((node, True))
+        work.extend((child, False) for child in _children(node) if id(child) not in memo)
+    return memo[id(root)]
+
+
+def _referenced_names(value: Any) -> set[str]:
+    """Full names a schema JSON value may use in a type position (a superset of what it uses)."""
+    names: set[str] = set()
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        current, namespace = pending.pop()
+        if isinstance(current, str):
+            names.update({qualify(current, namespace), current})
+        elif isinstance(current, list):
+            pending.extend((branch, namespace) for branch in current)
+        elif isinstance(current, dict):
+            kind, name, space = current.get("type"), current.get("name"), namespace
+            if kind in ("record", "error", "enum", "fixed") and isinstance(name, str):
+                explicit = current.get("namespace")
+                fullname = name if "." in name else qualify(name, explicit if isinstance(explicit, str) else namespace)
+                space = fullname.rpartition(".")[0]
+            elif isinstance(kind, (str, dict, list)):
+                pending.append((kind, namespace))
+            fields = current.get("fields")
+            if kind in ("record", "error") and isinstance(fields, list):
+                pending.extend((f.get("type"), space) for f in fields if isinstance(f, dict))
+            pending.extend((current[key], space) for key in ("items", "values") if key in current)
+    return names
+
+
+def _components_dependencies_first(edges: Mapping[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components of a graph (Tarjan's algorithm, without recursion), each after
+    every component it has an edge to."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    for root in edges:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, next_edge = work.pop()
+            if next_edge == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges[node]
+            if next_edge < len(targets):
+                work.append((node, next_edge + 1))
+                target = targets[next_edge]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                components.append(sorted(component))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return components
 
 
 def _definitions(value: Any, pointer: str, namespace: str) -> Iterator[tuple[str, str]]:

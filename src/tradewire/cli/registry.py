@@ -1,15 +1,22 @@
-"""`tradewire registry`: the Confluent-compatible dev schema registry (`serve`; `push` and `drift` join later)."""
+"""`tradewire registry`: the group, and `serve`, the Confluent-compatible dev schema registry.
+
+`push` and `drift` (talking to any registry) live in `tradewire.cli.publish` and are added to
+this group by `tradewire.cli`.
+"""
 
 from __future__ import annotations
 
 import signal
+import stat
 import threading
+from pathlib import Path
 from types import FrameType
 
 import click
+from click.core import ParameterSource
 
 from tradewire.cli.context import EXIT_OK, console_err
-from tradewire.registry.server import DEFAULT_MAX_REQUEST_BYTES, RegistryApp, RegistryServer
+from tradewire.registry.server import DEFAULT_MAX_REQUEST_BYTES, RegistryApp, RegistryServer, ServerLimits
 from tradewire.registry.store import DEFAULT_TOPIC, KafkaStore, MemoryStore, RegistryStore
 
 __all__ = ["registry"]
@@ -17,16 +24,46 @@ __all__ = ["registry"]
 
 @click.group()
 def registry() -> None:
-    """Confluent-compatible schema registry: serve, and (later) push/drift."""
+    """Confluent-compatible registry: serve one, push the schemas, check drift."""
 
 
-def _credentials(value: str | None) -> tuple[str, str] | None:
-    if value is None or value == "":
-        return None
+_AUTH_ENV = "TRADEWIRE_REGISTRY_BASIC_AUTH"
+_DEFAULT_LIMITS = ServerLimits()
+
+
+def _credentials(value: str, hint: str) -> tuple[str, str]:
     user, colon, password = value.partition(":")
     if not colon or not user:
-        raise click.BadParameter("expected USER:PASS", param_hint="--basic-auth")
+        raise click.BadParameter("expected USER:PASS", param_hint=hint)
     return user, password
+
+
+def _credentials_from_file(path: Path) -> tuple[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.BadParameter(f"cannot read {path}: {error}", param_hint="--basic-auth-file") from None
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        console_err().print(f"[yellow]warning:[/] {path} is readable by other users; chmod 600 it")
+    return _credentials(lines[0] if lines else "", "--basic-auth-file")
+
+
+def _resolve_credentials(basic_auth: str | None, basic_auth_file: Path | None) -> tuple[str, str] | None:
+    """The credentials to require: from --basic-auth-file, else --basic-auth or $TRADEWIRE_REGISTRY_BASIC_AUTH."""
+    source = click.get_current_context().get_parameter_source("basic_auth")
+    on_command_line = source is ParameterSource.COMMANDLINE and basic_auth is not None
+    if basic_auth_file is not None:
+        if on_command_line:
+            raise click.UsageError("give --basic-auth or --basic-auth-file, not both")
+        return _credentials_from_file(basic_auth_file)
+    if not basic_auth:
+        return None
+    if on_command_line:
+        console_err().print(
+            "[yellow]warning:[/] --basic-auth puts the password in the process list (ps) for every user "
+            f"of this machine to see; use ${_AUTH_ENV} or --basic-auth-file instead"
+        )
+    return _credentials(basic_auth, "--basic-auth")
 
 
 @registry.command()
@@ -43,9 +80,18 @@ def _credentials(value: str | None) -> tuple[str, str] | None:
 @click.option(
     "--basic-auth",
     metavar="USER:PASS",
-    envvar="TRADEWIRE_REGISTRY_BASIC_AUTH",
+    envvar=_AUTH_ENV,
     default=None,
-    help="Require HTTP basic authentication (default: $TRADEWIRE_REGISTRY_BASIC_AUTH; none when unset).",
+    help="Require HTTP basic authentication (default: $TRADEWIRE_REGISTRY_BASIC_AUTH; none when unset). "
+    "On the command line the password shows in `ps`: prefer the environment variable or --basic-auth-file.",
+)
+@click.option(
+    "--basic-auth-file",
+    metavar="PATH",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Require HTTP basic authentication with the USER:PASS held in this file (its first line; keep it "
+    "chmod 600). Takes precedence over $TRADEWIRE_REGISTRY_BASIC_AUTH.",
 )
 @click.option(
     "--max-request-bytes",
@@ -54,6 +100,29 @@ def _credentials(value: str | None) -> tuple[str, str] | None:
     show_default=True,
     help="Larger request bodies are refused with 413.",
 )
+@click.option(
+    "--request-timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0, min_open=True),
+    default=_DEFAULT_LIMITS.request_timeout_seconds,
+    show_default=True,
+    help="Time a client has to send a request's headers, and again its body (else 408); idle connections "
+    "close after it too.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=_DEFAULT_LIMITS.max_connections,
+    show_default=True,
+    help="Open connections at most; more are answered 503 at once.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=_DEFAULT_LIMITS.max_workers,
+    show_default=True,
+    help="Threads answering complete requests (waiting clients hold none).",
+)
 def serve(
     *,
     host: str,
@@ -61,10 +130,15 @@ def serve(
     bootstrap_servers: str | None,
     topic: str,
     basic_auth: str | None,
+    basic_auth_file: Path | None,
     max_request_bytes: int,
+    request_timeout: float,
+    max_connections: int,
+    workers: int,
 ) -> int:
     """Serve the Schema Registry REST API until SIGTERM or Ctrl-C."""
-    credentials = _credentials(basic_auth)
+    credentials = _resolve_credentials(basic_auth, basic_auth_file)
+    limits = ServerLimits(request_timeout_seconds=request_timeout, max_connections=max_connections, max_workers=workers)
     err = console_err()
     store: RegistryStore
     if bootstrap_servers:
@@ -76,7 +150,7 @@ def serve(
     try:
         app = RegistryApp(store, basic_auth=credentials, max_request_bytes=max_request_bytes)
         try:
-            server = RegistryServer(app, host, port)
+            server = RegistryServer(app, host, port, limits=limits)
         except OSError as error:
             raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
         _serve_until_signalled(server, store)

@@ -6,10 +6,11 @@ its state lives in a `MemoryStore` or, like Confluent's, in a compacted Kafka to
 (`KafkaStore`, default `_schemas`) so a restart loses nothing. Modules: `schemas` (parsing,
 normalised form), `compatibility` (the seven levels), `records` / `state` / `store` (the
 `_schemas` topic and what it builds), `service` (the semantics of each operation),
-`routing` / `api` / `server` (HTTP). Client side: `client`, `remote`, `publish`.
+`routing` / `api` / `server` / `http11` (HTTP, with `ServerLimits`), `jsontext` (JSON
+from peers, depth-limited). Client side: `client`, `remote`, `publish`.
 """
 
-from tradewire.registry.server import DEFAULT_MAX_REQUEST_BYTES, RegistryApp, RegistryServer
+from tradewire.registry.server import DEFAULT_MAX_REQUEST_BYTES, RegistryApp, RegistryServer, ServerLimits
 from tradewire.registry.store import DEFAULT_TOPIC, KafkaStore, MemoryStore, RegistryStore
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "RegistryApp",
     "RegistryServer",
     "RegistryStore",
+    "ServerLimits",
 ]

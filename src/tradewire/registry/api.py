@@ -10,13 +10,13 @@ parameters are accepted and ignored (schemas are always stored normalised).
 from __future__ import annotations
 
 from tradewire import __version__
-from tradewire.registry import codes
 from tradewire.registry.records import JsonObject, SchemaVersion
 from tradewire.registry.routing import (
     Call,
     Response,
     Route,
     json_response,
+    parse_schema_id,
     parse_version,
     raw_json_response,
 )
@@ -47,10 +47,7 @@ def schema_entity(stored: SchemaVersion) -> JsonObject:
 
 
 def _schema_id(call: Call) -> int:
-    try:
-        return int(call.params["id"])
-    except ValueError:
-        raise codes.not_found() from None  # JAX-RS answers 404 when an int path parameter does not parse
+    return parse_schema_id(call.params["id"])
 
 
 # -- /subjects -----------------------------------------------------------------------------------

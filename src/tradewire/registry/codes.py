@@ -1,7 +1,7 @@
 """Confluent's error codes and messages, one constructor per error the registry answers with.
 
 The HTTP status is the class of the code (first three digits), except for the framework
-errors (400, 404, 405, 413, 422, 500) whose `error_code` equals the status. Messages follow
+errors (400, 404, 405, 413, 415, 422, 500) whose `error_code` equals the status. Messages follow
 Confluent's `Errors.java` wording so that clients matching on them keep working.
 
 Incompatible schemas answer 409 with `error_code` 409, as CP up to 8.0.3 / 8.1.1 and
@@ -38,6 +38,7 @@ __all__ = [
     "subject_not_soft_deleted",
     "subject_soft_deleted",
     "too_large",
+    "unsupported_media_type",
     "version_not_found",
     "version_not_soft_deleted",
     "version_soft_deleted",
@@ -68,6 +69,11 @@ def method_not_allowed() -> RegistryError:
 def too_large(size: int, limit: int) -> RegistryError:
     """413: the request body exceeds the configured limit."""
     return _error(413, 413, f"Request body of {size} bytes exceeds the limit of {limit} bytes")
+
+
+def unsupported_media_type() -> RegistryError:
+    """415: the request's Content-Type is not one the registry consumes (Jersey's answer)."""
+    return _error(415, 415, "HTTP 415 Unsupported Media Type")
 
 
 def missing_body() -> RegistryError:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tradewire.registry.client import SchemaReference
+from tradewire.registry.jsontext import loads
 
 __all__ = [
     "AVRO",
@@ -104,10 +105,14 @@ def encode(value: JsonObject) -> bytes:
 
 
 def decode(raw: bytes | None) -> JsonObject | None:
-    """The JSON object of a key or value; `None` for a tombstone. ValueError when it is not an object."""
+    """The JSON object of a key or value; `None` for a tombstone. ValueError when it is not an object.
+
+    Records come from a topic anyone with access may write to: text nested deeper than
+    `jsontext.MAX_JSON_DEPTH` is a ValueError too, never a RecursionError that would stop a replay.
+    """
     if raw is None:
         return None
-    value = json.loads(raw.decode("utf-8"))
+    value = loads(raw.decode("utf-8"))
     if not isinstance(value, dict):
         raise ValueError(f"expected a JSON object, got {type(value).__name__}")
     return value

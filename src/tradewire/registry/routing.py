@@ -1,7 +1,12 @@
 """Requests to routes: path templates, percent-decoded parameters, query flags, JSON responses.
 
 Path segments are split before they are percent-decoded, so a subject `a/b` sent as `a%2Fb`
-(as confluent-kafka's client does) stays one segment. Boolean query flags are true when
+(as confluent-kafka's client does) stays one segment. Integers in paths are strict, as
+Java's `Integer.parseInt` reads them: an optional sign and ASCII digits, within 32 bits
+(no spaces, underscores, decimals or hex); versions are first trimmed of ASCII spaces and
+control characters, as Confluent's `VersionId` does. A request's Content-Type, when it has
+one, must be one of Confluent's `@Consumes` types (parameters such as `charset` ignored,
+wildcards matching as in JAX-RS `MediaType.isCompatible`), else 415. Boolean query flags are true when
 their value is `true` in any case and false otherwise, like JAX-RS `boolean` (the Python
 client sends `False`, httpx sends `false`). A path that matches no route answers Jersey's
 404, a path that matches with another method Jersey's 405.
@@ -10,6 +15,7 @@ client sends `False`, httpx sends `false`). A path that matches no route answers
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,20 +28,35 @@ if TYPE_CHECKING:
     from tradewire.registry.service import RegistryService
 
 __all__ = [
+    "ACCEPTED_MEDIA_TYPES",
     "MEDIA_TYPE",
     "Call",
     "Handler",
     "Response",
     "Route",
     "Router",
+    "check_content_type",
     "error_response",
     "json_response",
+    "parse_int32",
+    "parse_schema_id",
     "parse_version",
     "raw_json_response",
 ]
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
-_MAX_VERSION = 2**31 - 1
+ACCEPTED_MEDIA_TYPES = (
+    MEDIA_TYPE,
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
+)
+"""What Confluent's resources consume: `Versions.SCHEMA_REGISTRY_V1_JSON`, `SCHEMA_REGISTRY_DEFAULT_JSON`,
+`JSON` and `GENERIC_REQUEST`."""
+_RFC7230_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_CONTENT_TYPE = re.compile(rf"[ \t]*({_RFC7230_TCHARS})/({_RFC7230_TCHARS})[ \t]*(?:;.*)?\Z", re.DOTALL)
+_INT32 = range(-(2**31), 2**31)
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,15 +182,49 @@ def _bind(template: Sequence[str], raw_segments: Sequence[str]) -> dict[str, str
     return params
 
 
+def check_content_type(value: str | None) -> None:
+    """Accept a request's Content-Type (or none); 415 for another media type, 400 for one that does not parse."""
+    if value is None:
+        return
+    match = _CONTENT_TYPE.match(value)
+    if match is None:
+        raise codes.bad_request(f"Malformed Content-Type header {value!r}")
+    kind, subtype = match.group(1).lower(), match.group(2).lower()
+    for accepted in ACCEPTED_MEDIA_TYPES:
+        accepted_kind, accepted_subtype = accepted.split("/")
+        if kind == "*" or (kind == accepted_kind and subtype in ("*", accepted_subtype)):
+            return
+    raise codes.unsupported_media_type()
+
+
+def parse_int32(text: str) -> int | None:
+    """`text` as a 32-bit integer (optional sign, ASCII digits, nothing else); None when it is not one."""
+    if not _SIGNED_DIGITS.match(text):
+        return None
+    value = int(text)
+    return value if value in _INT32 else None
+
+
+def parse_schema_id(text: str) -> int:
+    """A schema id path parameter; Jersey's 404 when it is not a 32-bit integer (as JAX-RS answers)."""
+    value = parse_int32(text)
+    if value is None:
+        raise codes.not_found()
+    return value
+
+
 def parse_version(text: str) -> int:
-    """A version id: `latest` (any case, trimmed) or -1 mean the latest (-1); else 1..2^31-1, or 42202."""
-    stripped = text.strip()
-    if stripped.lower() == "latest":
+    """A version id: `latest` (any case) or -1 mean the latest (-1); else 1..2^31-1, or 42202.
+
+    Like Confluent's `VersionId`, ASCII spaces and control characters around it are ignored
+    (Java's `String.trim`); nothing else is.
+    """
+    trimmed = text.strip("".join(map(chr, range(33))))
+    if trimmed.lower() == "latest":
         return -1
-    try:
-        version = int(stripped)
-    except ValueError:
-        raise codes.invalid_version(text) from None
-    if version == -1 or 1 <= version <= _MAX_VERSION:
+    version = parse_int32(trimmed)
+    if version is None:
+        raise codes.invalid_version(text)
+    if version == -1 or version >= 1:
         return version
-    raise codes.invalid_version(text)
+    raise codes.invalid_version(str(version))  # Confluent quotes the number it read

@@ -151,12 +151,15 @@ def _resolve(reference: SchemaReference, resolve: ReferenceResolver) -> SchemaVe
 
 
 def _collect(stored: SchemaVersion, resolve: ReferenceResolver, texts: dict[str, str]) -> None:
-    path = registry_path(stored.subject, stored.version)
-    if path in texts:
-        return
-    texts[path] = stored.schema
-    for reference in stored.references:
-        _collect(_resolve(reference, resolve), resolve, texts)
+    """Add a referenced version and everything it references (without recursion: chains may be long)."""
+    pending = [stored]
+    while pending:
+        current = pending.pop()
+        path = registry_path(current.subject, current.version)
+        if path in texts:
+            continue
+        texts[path] = current.schema
+        pending.extend(_resolve(reference, resolve) for reference in current.references)
 
 
 def _describe(problem: Problem, path: str) -> str:

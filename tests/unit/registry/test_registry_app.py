@@ -254,3 +254,145 @@ def test_unexpected_failure_is_500() -> None:
     app = RegistryApp(_FailingStore(RuntimeError("boom")))
     response = _call(app, "POST", "/subjects/s/versions", {"schema": ORDER})
     assert (500, {"error_code": 500, "message": "Internal Server Error"}) == (response.status, response.json())
+
+
+BODY_ENDPOINTS = [
+    ("POST", "/subjects/s/versions"),
+    ("POST", "/subjects/s"),
+    ("POST", "/compatibility/subjects/s/versions"),
+    ("POST", "/compatibility/subjects/s/versions/1"),
+    ("PUT", "/config"),
+    ("PUT", "/config/s"),
+    ("PUT", "/mode"),
+    ("PUT", "/mode/s"),
+]
+
+
+def _nested_in_object(depth: int) -> bytes:
+    inner = depth - 1  # the enclosing object is the first level
+    return b'{"schema": "\\"string\\"", "compatibility": "NONE", "extra": ' + b"[" * inner + b"]" * inner + b"}"
+
+
+@pytest.mark.parametrize(("method", "target"), BODY_ENDPOINTS)
+def test_json_nested_past_the_limit_is_400(app: RegistryApp, method: str, target: str) -> None:
+    """An otherwise valid body with an extra member nested 501 deep is 400 / 400 naming the limit, not a 500."""
+    _register(app, "s", '"string"')
+    response = _call(app, method, target, _nested_in_object(501))
+    message = "Malformed JSON in the request body: JSON nesting depth 501 exceeds the maximum allowed (500)"
+    assert (400, {"error_code": 400, "message": message}) == (response.status, response.json())
+
+
+def test_json_nested_up_to_the_limit_is_read(app: RegistryApp) -> None:
+    """A body nested exactly 500 deep is read as usual (the unknown member ignored)."""
+    _register(app, "s", '"string"')
+    response = _call(app, "PUT", "/config/s", _nested_in_object(500))
+    assert (200, {"compatibility": "NONE"}) == (response.status, response.json())
+
+
+@pytest.mark.parametrize("content_type", ["*/*", "application/*", "*/plain", " application/json ; charset=latin-1"])
+def test_wildcard_and_parameterised_media_types_are_accepted(app: RegistryApp, content_type: str) -> None:
+    """Media types compatible with a consumed one (JAX-RS wildcards, parameters ignored) are accepted."""
+    response = _call(app, "POST", "/subjects/s/versions", {"schema": ORDER}, **{"Content-Type": content_type})
+    assert 200 == response.status
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_media_type_is_checked_without_a_body(app: RegistryApp, method: str) -> None:
+    """Like Jersey, whose resources consume JSON on every method, a GET or DELETE declaring text/plain is 415."""
+    _register(app, "s")
+    response = _call(app, method, "/subjects/s/versions/1", **{"Content-Type": "text/plain"})
+    assert (415, {"error_code": 415, "message": "HTTP 415 Unsupported Media Type"}) == (
+        response.status,
+        response.json(),
+    )
+    assert 200 == _call(app, "GET", "/subjects/s/versions/1").status
+
+
+@pytest.mark.parametrize("content_type", ["json", "application/", "/json", "application json", ""])
+def test_malformed_content_type_is_400(app: RegistryApp, content_type: str) -> None:
+    """A Content-Type that is not type/subtype is 400 / 400 naming it."""
+    response = _call(app, "POST", "/subjects/s/versions", {"schema": ORDER}, **{"Content-Type": content_type})
+    expected = {"error_code": 400, "message": f"Malformed Content-Type header {content_type!r}"}
+    assert (400, expected) == (response.status, response.json())
+
+
+def test_media_type_is_checked_after_auth_and_routing() -> None:
+    """Without credentials the answer is 401, on an unknown path 404, on a wrong method 405, and only then 415."""
+    app = RegistryApp(MemoryStore(), basic_auth=("dev", "s3cret"))
+    right = "Basic " + base64.b64encode(b"dev:s3cret").decode()
+    plain = {"Content-Type": "text/plain"}
+    answers = [
+        _call(app, "POST", "/subjects/s/versions", {"schema": ORDER}, **plain).status,
+        _call(app, "POST", "/no/such/path", {}, Authorization=right, **plain).status,
+        _call(app, "PUT", "/subjects", {}, Authorization=right, **plain).status,
+        _call(app, "POST", "/subjects/s/versions", {"schema": ORDER}, Authorization=right, **plain).status,
+    ]
+    assert [401, 404, 405, 415] == answers
+
+
+@pytest.mark.parametrize("raw_id", ["%D9%A1", "%EF%BC%91", "+", "-", ""])
+def test_schema_ids_are_ascii_digits(app: RegistryApp, raw_id: str) -> None:
+    """Only ASCII digits make an id: Arabic-Indic or full-width digits, or a bare sign, are Jersey's 404."""
+    _register(app, "s")
+    response = _call(app, "GET", f"/schemas/ids/{raw_id}/schema")
+    assert (404, 404) == (response.status, response.json()["error_code"])
+
+
+def test_signed_schema_ids_are_read_as_java_does(app: RegistryApp) -> None:
+    """`+1` and `01` name schema 1; `-1` is a well-formed id that names no schema (40403)."""
+    _register(app, "s")
+    answers = [_call(app, "GET", f"/schemas/ids/{raw}/schema").status for raw in ("+1", "01")]
+    missing = _call(app, "GET", "/schemas/ids/-1")
+    assert ([200, 200], (404, 40403)) == (answers, (missing.status, missing.json()["error_code"]))
+
+
+@pytest.mark.parametrize(
+    ("raw_version", "quoted"), [("%D9%A1", "\u0661"), ("%201_0", " 1_0"), ("+0", "0"), ("%2000", "0")]
+)
+def test_versions_are_ascii_digits(app: RegistryApp, raw_version: str, quoted: str) -> None:
+    """Non-ASCII digits or underscores are 42202 quoting the text; a well-formed 0 quotes the number read."""
+    _register(app, "s")
+    response = _call(app, "GET", f"/subjects/s/versions/{raw_version}")
+    assert (422, 42202) == (response.status, response.json()["error_code"])
+    assert response.json()["message"].startswith(f"The specified version '{quoted}' is not a valid version id.")
+
+
+def _register_chain(app: RegistryApp, length: int) -> list[int]:
+    """Register `length` subjects, each a record using the previous subject's record by reference."""
+    statuses = []
+    for index in range(length):
+        fields = [{"name": "a", "type": "int"}]
+        body: dict[str, Any] = {}
+        if index:
+            fields.append({"name": "previous", "type": f"R{index - 1}"})
+            body["references"] = [{"name": f"R{index - 1}", "subject": f"chain-{index - 1}", "version": 1}]
+        body["schema"] = json.dumps({"type": "record", "name": f"R{index}", "fields": fields})
+        statuses.append(_call(app, "POST", f"/subjects/chain-{index}/versions", body).status)
+    return statuses
+
+
+def test_a_reference_chain_as_deep_as_allowed_registers(app: RegistryApp) -> None:
+    """127 schemas each referencing the previous one (types 128 deep) register, and the last one's next version is
+    checked for compatibility through the whole chain."""
+    assert [200] * 127 == _register_chain(app, 127)
+    fields = [{"name": "a", "type": "int"}, {"name": "previous", "type": "R125"}, {"name": "b", "type": "int"}]
+    body = {
+        "schema": json.dumps({"type": "record", "name": "R126", "fields": fields}),
+        "references": [{"name": "R125", "subject": "chain-125", "version": 1}],
+    }
+    response = _call(app, "POST", "/subjects/chain-126/versions", body)
+    assert (409, 409) == (response.status, response.json()["error_code"])
+
+
+def test_a_reference_chain_too_deep_is_an_invalid_schema(app: RegistryApp) -> None:
+    """The 128th schema of a chain (types 129 deep) is 42201 naming the limit, not a RecursionError 500."""
+    statuses = _register_chain(app, 127)
+    fields = [{"name": "a", "type": "int"}, {"name": "previous", "type": "R126"}]
+    body = {
+        "schema": json.dumps({"type": "record", "name": "R127", "fields": fields}),
+        "references": [{"name": "R126", "subject": "chain-126", "version": 1}],
+    }
+    response = _call(app, "POST", "/subjects/chain-127/versions", body)
+    message = "Invalid schema: types nest 129 levels deep (counting the types it references); at most 128 are allowed"
+    assert [200] * 127 == statuses
+    assert (422, {"error_code": 42201, "message": message + " (at /)"}) == (response.status, response.json())

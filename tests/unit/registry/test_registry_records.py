@@ -143,3 +143,9 @@ def test_guid_is_a_uuid_of_the_identity() -> None:
     assert str(uuid.UUID(first.guid)) == first.guid
     assert first.guid == same.guid
     assert first.guid != other.guid
+
+
+def test_a_record_nested_too_deep_is_a_value_error() -> None:
+    """A key or value nested 5,000 deep (anyone may write to the topic) is a ValueError, never a RecursionError."""
+    with pytest.raises(ValueError, match=r"^JSON nesting depth 5001 exceeds the maximum allowed \(500\)$"):
+        decode(b'{"keytype": ' + b"[" * 5000 + b"]" * 5000 + b"}")
