@@ -331,7 +331,6 @@ def test_transitive_levels_compare_with_every_earlier_version(git_repo: GitProje
         pytest.param({}, EXIT_FINDINGS, id="default-level-applies"),
         pytest.param({SIGNAL_SUBJECT: "FORWARD"}, EXIT_OK, id="subject-relaxed-to-FORWARD"),
         pytest.param({SIGNAL_SUBJECT: "NONE"}, EXIT_OK, id="subject-relaxed-to-NONE"),
-        pytest.param({"trading.signals.emitted-value": "NONE"}, EXIT_FINDINGS, id="other-subject-relaxed"),
     ],
 )
 def test_per_subject_level_overrides_the_default(
