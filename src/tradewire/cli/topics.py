@@ -319,9 +319,9 @@ def drift_command(state: CliState, /, **options: Any) -> int:
     else:
         for item in found:
             click.echo(f"{item.topic}: {item.kind}: {item.detail}")
-        for cap in session.caps:
-            click.echo(f"note: {cap.describe()}")
     err = console_err()
+    for cap in session.caps:
+        err.print(f"note: {cap.describe()}")
     if found:
         err.print(f"[red]{len(found)} difference(s)[/] between the contracts and the topics at {session.where()}")
         return EXIT_FINDINGS

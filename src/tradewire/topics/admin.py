@@ -3,7 +3,8 @@
 `TopicAdmin` reads the brokers, the topic names and, for the contract topics, their
 partitions, replication factor and managed configs; `apply` carries out a `Plan` with
 `create_topics`, `create_partitions` and `incremental_alter_configs` (refused changes are
-never attempted) and then waits until every contract topic has a leader for each partition.
+never attempted) and then waits until the brokers show every contract topic with its
+partitions, a leader for each, and the changed configs.
 Every wait is bounded by the admin's timeout; a cluster that does not answer in time is a
 `TopicAdminError` naming it. `ensure_contract_topics` does all of it in one call, for the dev
 stack, the harness and the tests.
@@ -31,7 +32,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public name
 from tradewire.config import TopicsConfig
 from tradewire.errors import TopicAdminError
 from tradewire.topics.contract import MANAGED_CONFIGS, Cap, contract_topics
-from tradewire.topics.plan import ObservedTopic, Plan, TopicPlan, plan
+from tradewire.topics.plan import Change, ObservedTopic, Plan, TopicPlan, plan, same_config
 
 __all__ = [
     "CLIENT_CONFIG_PREFIXES",
@@ -179,7 +180,7 @@ class TopicAdmin:
         if altered:
             changed = self._admin.incremental_alter_configs(altered, request_timeout=self.timeout)
             errors |= self._errors(changed)
-        self.wait_for_leaders([topic.spec.name for topic in planned.topics if topic.spec.name not in errors])
+        self.wait_until_applied([topic for topic in planned.topics if topic.spec.name not in errors])
         return [Applied(topic, errors.get(topic.spec.name, "")) for topic in planned.topics]
 
     def _errors(self, futures: Mapping[Any, Any], ignore: int | None = None) -> dict[str, str]:
@@ -195,20 +196,39 @@ class TopicAdmin:
                 errors[name] = f"no answer within {self.timeout:g} s"
         return errors
 
-    def wait_for_leaders(self, names: Iterable[str]) -> None:
-        """Wait (bounded by the timeout) until every partition of every topic in `names` has a leader."""
-        wanted = sorted(set(names))
+    def wait_until_applied(self, topics: Iterable[TopicPlan]) -> None:
+        """Wait (bounded by the timeout) until the cluster shows every topic with its partitions, a leader for
+        each, and the configs apply changed (a broker learns what the controller decided a moment later)."""
+        wanted = {topic.spec.name: topic for topic in topics}
         deadline = time.monotonic() + self.timeout
         while wanted:
             described = self._metadata().topics
-            waiting = [name for name in wanted if not _has_leaders(described.get(name))]
+            waiting = [
+                name
+                for name, topic in wanted.items()
+                if not _has_leaders(described.get(name)) or len(described[name].partitions) < topic.spec.partitions
+            ]
+            if not waiting:
+                altered = [name for name, topic in wanted.items() if topic.exists and _config_changes(topic)]
+                current = self._configs(altered)
+                waiting = [
+                    name
+                    for name in altered
+                    for change in _config_changes(wanted[name])
+                    if not same_config(change.what, current[name].get(change.what), change.new)
+                ]
             if not waiting:
                 return
             if time.monotonic() > deadline:
                 raise TopicAdminError(
-                    f"topic(s) {', '.join(waiting)} at {self.bootstrap} had no leader after {self.timeout:g} s"
+                    f"topic(s) {', '.join(sorted(waiting))} at {self.bootstrap} were not ready (partitions, leaders, "
+                    f"configs) after {self.timeout:g} s"
                 )
-            time.sleep(0.1)  # bounded by the deadline: a new topic or partition takes a moment to get a leader
+            time.sleep(0.1)  # bounded by the deadline: the brokers catch up with the controller
+
+
+def _config_changes(topic: TopicPlan) -> list[Change]:
+    return [change for change in topic.applicable if change.what in MANAGED_CONFIGS]
 
 
 def _has_leaders(topic: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Specification: a `compatibility.subjects` entry that no schema produces is refused by every command with the catalog."""
+"""Specification: a `compatibility.subjects` entry no schema produces is refused by every command with the catalog."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ KNOWN = "known: tradewire.common.EventMetadata, trading.signals.generated-value"
 def test_a_subject_typo_is_a_usage_error_naming_it_and_the_known_subjects(
     project: Project, command: tuple[str, ...]
 ) -> None:
-    """`nope-value` in compatibility.subjects exits 2 before anything is contacted, naming it and every known subject."""
+    """`nope-value` in compatibility.subjects exits 2 before anything is contacted, naming it and the known subjects."""
     project.configure(subjects={"nope-value": "BACKWARD"})
     project.put(SIGNAL_PATH, "signal.avsc")
     result = project.run(*command)

@@ -102,7 +102,7 @@ def test_a_delivery_is_resolved_only_once() -> None:
     ids=["broker-unknown-topic", "local-unknown-topic"],
 )
 def test_a_delivery_refused_for_an_unknown_topic_says_the_topic_does_not_exist(code: int) -> None:
-    """A delivery report of an unknown topic fails with TopicNotFoundError naming the topic and `tradewire topics apply`."""
+    """A delivery report of an unknown topic fails with TopicNotFoundError naming it and `tradewire topics apply`."""
     delivery = Delivery("t.signals")
 
     delivery.report(confluent_kafka.KafkaError(code), None)  # type: ignore[arg-type]
