@@ -79,8 +79,9 @@ def _options(function: F) -> F:
                 "client_settings",
                 metavar="KEY=VALUE",
                 multiple=True,
-                help=f"A librdkafka setting for the admin client ({', '.join(CLIENT_CONFIG_PREFIXES)}...); "
-                "repeatable. Prefer --command-config for secrets: the command line shows in `ps`.",
+                help=f"A librdkafka setting for the admin client, a key starting with "
+                f"{', '.join(CLIENT_CONFIG_PREFIXES[:-1])} or {CLIENT_CONFIG_PREFIXES[-1]} (SASL, TLS); repeatable. "
+                "Prefer --command-config for secrets: the command line shows in `ps`.",
             ),
             click.option(
                 "--command-config",
@@ -283,7 +284,7 @@ def plan_command(state: CliState, /, **options: Any) -> int:
 @_options
 @click.pass_obj
 def apply_command(state: CliState, /, **options: Any) -> int:
-    """Create and change the contract topics (never what plan refuses), then wait until each has leaders."""
+    """Create and change the contract topics (never what plan refuses); wait until the brokers show them."""
     session = _Session(state, options)
     applied = session.admin.apply(session.plan)
     if session.output_format == "json":
