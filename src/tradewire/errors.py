@@ -23,6 +23,8 @@ __all__ = [
     "RegistryError",
     "RegistryUnavailableError",
     "SerializationError",
+    "TopicAdminError",
+    "TopicNotFoundError",
     "TradingSystemError",
 ]
 
@@ -101,6 +103,22 @@ class DeliveryError(ProduceError):
         super().__init__(message)
         self.topic = topic
         self.retriable = retriable
+
+
+class TopicNotFoundError(DeliveryError):
+    """The topic an event is sent to does not exist on the cluster (create it: `tradewire topics apply`)."""
+
+    def __init__(self, topic: str, *, bootstrap: str = "", cause: str = "") -> None:
+        where = f" at {bootstrap}" if bootstrap else ""
+        because = f" ({cause})" if cause else ""
+        super().__init__(
+            f"topic {topic} does not exist{where}{because}; create the contract topics with `tradewire topics apply`",
+            topic=topic,
+        )
+
+
+class TopicAdminError(TradingSystemError):
+    """Kafka's admin API could not be reached in time, or did not create or change a topic."""
 
 
 class ConsumeError(TradingSystemError):

@@ -84,7 +84,7 @@ CHAIN_LATENCY = Histogram(
 PRODUCED = Counter("tradewire_events_produced_total", "Events acknowledged by the broker.", ["topic", "agent"])
 PRODUCE_ERRORS = Counter(
     "tradewire_produce_errors_total",
-    "Sends that failed, by reason (serialization, delivery, queue_full).",
+    "Sends that failed, by reason (serialization, delivery, queue_full, topic_not_found).",
     ["topic", "reason"],
 )
 CONSUMED = Counter(

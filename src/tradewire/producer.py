@@ -6,6 +6,13 @@ CloudEvents headers, and returns a `Delivery` future that resolves when the brok
 acknowledged the record with acks=all (or fails with `DeliveryError`; nothing vanishes).
 A background thread serves delivery reports. Create one producer per process
 (`Producer.shared`) and close it on shutdown, which flushes.
+
+The first `send` to each topic asks the cluster (metadata, at most `TOPIC_CHECK_SECONDS`)
+whether the topic exists, and raises `TopicNotFoundError` naming `tradewire topics apply`
+at once when it does not; later sends only look the topic up in a set. A delivery that
+fails (the topic deleted later, say) makes the next send to its topic ask again; a
+delivery refused because the topic is unknown fails with `TopicNotFoundError` as well.
+`send_raw` (dead letters, replays: the DLQ module creates their topics) is not checked.
 """
 
 from __future__ import annotations
@@ -21,17 +28,20 @@ from typing import Any, ClassVar, TypeVar
 import confluent_kafka
 
 from tradewire.avro.record import Event
-from tradewire.errors import DeliveryError, ProduceError, ProduceSerializationError
+from tradewire.errors import DeliveryError, ProduceError, ProduceSerializationError, TopicNotFoundError
 from tradewire.metadata import cloudevent_headers, stamp
 from tradewire.metrics import CHAIN_LATENCY, PRODUCE_ACK, PRODUCE_ERRORS, PRODUCED, cached, serve_from_env
 from tradewire.registry.client import RegistryClient
 from tradewire.serde.serializer import EventSerializer
 from tradewire.settings import ProducerSettings
 
-__all__ = ["Delivered", "Delivery", "Producer"]
+__all__ = ["TOPIC_CHECK_SECONDS", "Delivered", "Delivery", "Producer"]
 
 E = TypeVar("E", bound=Event)
 log = logging.getLogger("tradewire.producer")
+TOPIC_CHECK_SECONDS = 5.0
+"""How long the first send to a topic waits for the cluster to say whether the topic exists."""
+_UNKNOWN_TOPIC = (confluent_kafka.KafkaError.UNKNOWN_TOPIC_OR_PART, confluent_kafka.KafkaError._UNKNOWN_TOPIC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +82,9 @@ class Delivery:
     def report(self, error: confluent_kafka.KafkaError | None, message: confluent_kafka.Message) -> None:
         """librdkafka's delivery callback."""
         if error is not None:
+            if error.code() in _UNKNOWN_TOPIC:
+                self.set_exception(TopicNotFoundError(self.topic, cause=error.str()))
+                return
             self.set_exception(
                 DeliveryError(
                     f"record for {self.topic} not acknowledged: {error.str()}",
@@ -166,6 +179,7 @@ class Producer:
         self._closed = threading.Event()
         self._listeners: list[Callable[[Delivery], None]] = [self._measure]
         self._instruments: dict[str, tuple[Any, Any]] = {}  # per topic: (produced counter, ack histogram)
+        self._known_topics: set[str] = set()  # topics the cluster said exist (or could not be asked about)
         self._poller = threading.Thread(
             target=self._serve_reports, name=f"tradewire-producer-{self.agent}", daemon=True
         )
@@ -200,9 +214,11 @@ class Producer:
         self._listeners.append(listener)
 
     def _measure(self, delivery: Delivery) -> None:
-        """Metrics for every finished delivery (runs in the report thread, once it is finished)."""
+        """Metrics for every finished delivery (runs in the report thread, once it is finished); after a
+        failure, the next send to the topic checks again that it exists."""
         if delivery.exception(timeout=0) is not None:
             cached(PRODUCE_ERRORS, delivery.topic, "delivery").inc()
+            self._known_topics.discard(delivery.topic)
             return
         instruments = self._instruments.get(delivery.topic)
         if instruments is None:
@@ -234,8 +250,10 @@ class Producer:
         """
         if self.closed:
             raise ProduceError("the producer is closed")
+        topic = self.settings.topic_prefix + event.TOPIC
+        if topic not in self._known_topics:
+            self._check_topic(topic)
         stamped = stamp(event, self.agent, caused_by)
-        topic = self.settings.topic_prefix + stamped.TOPIC
         try:
             value = self.serializer(stamped, topic)
         except ProduceSerializationError:
@@ -251,6 +269,21 @@ class Producer:
             delivery, key=stamped.partition_key().encode(), value=value, headers=headers, callback=on_delivery
         )
         return delivery
+
+    def _check_topic(self, topic: str) -> None:
+        """Ask the cluster whether `topic` exists (bounded); TopicNotFoundError when it does not. A cluster
+        that does not answer in time is not a verdict: the send goes on and its delivery report tells."""
+        try:
+            metadata = self._kafka.list_topics(topic, timeout=TOPIC_CHECK_SECONDS)
+        except confluent_kafka.KafkaException as error:
+            log.warning("could not check that topic %s exists (%s); sending anyway", topic, error.args[0].str())
+            self._known_topics.add(topic)
+            return
+        found = metadata.topics.get(topic)
+        if found is None or (found.error is not None and found.error.code() in _UNKNOWN_TOPIC):
+            cached(PRODUCE_ERRORS, topic, "topic_not_found").inc()
+            raise TopicNotFoundError(topic, bootstrap=self.settings.bootstrap_servers)
+        self._known_topics.add(topic)
 
     def send_raw(
         self,

@@ -1,4 +1,7 @@
-"""Helpers for the consumer integration tests: producers, topics, background consumers, raw reads."""
+"""Helpers for the consumer integration tests: producers, topics, background consumers, raw reads.
+
+Contract topics (a prefix and an event's topic) are made by `tradewire.topics`, like `tradewire
+topics apply` makes them; other names are plain one-replica topics."""
 
 from __future__ import annotations
 
@@ -8,23 +11,48 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from confluent_kafka import Consumer as RawConsumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tradewire.config import DEFAULT_TOPIC_SETTINGS, TopicsConfig, TopicSettings
 from tradewire.consumer import Consumer, ConsumerStats
-from tradewire.contracts import EventMetadata, SignalDirection, SignalGenerated
+from tradewire.contracts import EVENTS, EventMetadata, SignalDirection, SignalGenerated
 from tradewire.producer import Producer
 from tradewire.settings import ProducerSettings
+from tradewire.topics import ensure_contract_topics, events_of_contracts
+
+CONTRACT_EVENTS = events_of_contracts(EVENTS)
+"""{event topic: domain} of every generated contract."""
 
 
-def create_topics(bootstrap: str, partitions: int, *topics: str) -> None:
-    """Create topics and wait until they exist."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(topic, partitions, 1) for topic in topics])
-    for future in futures.values():
-        future.result(timeout=30)
+def split_contract_topic(name: str) -> tuple[str, str] | None:
+    """(prefix, event topic) when `name` is a prefixed contract topic, else None."""
+    for topic in sorted(CONTRACT_EVENTS, key=len, reverse=True):
+        if name.endswith(topic):
+            return name[: -len(topic)], topic
+    return None
+
+
+def create_topics(bootstrap: str, partitions: int, *topics: str, **settings: Any) -> None:
+    """Create topics with `partitions` partitions and wait until each has a leader; contract topics through
+    `tradewire.topics` (`settings`: TopicSettings fields, e.g. max_message_bytes=50), others directly."""
+    by_prefix: dict[str, dict[str, str]] = {}
+    raw = []
+    for name in topics:
+        contract = split_contract_topic(name)
+        if contract is None:
+            raw.append(name)
+        else:
+            by_prefix.setdefault(contract[0], {})[contract[1]] = CONTRACT_EVENTS[contract[1]]
+    config = TopicsConfig(defaults=TopicSettings(partitions=partitions, **settings).over(DEFAULT_TOPIC_SETTINGS))
+    for prefix, events in by_prefix.items():
+        ensure_contract_topics(bootstrap, events, config, prefix=prefix)
+    if raw:
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        for future in admin.create_topics([NewTopic(topic, partitions, 1) for topic in raw]).values():
+            future.result(timeout=30)
 
 
 def producer(bootstrap: str, registry: str, prefix: str, agent: str = "market-analysis") -> Producer:

@@ -312,13 +312,9 @@ def test_a_record_whose_sends_the_broker_refused_is_neither_remembered_nor_commi
     """The handler succeeds but the broker refuses what it sent (the output topic takes no record that
     large): the record is handled again on every retry, then dead-lettered as exhausted; it never
     counts as handled, so dedup would not skip it after a crash and no offset skips it either."""
-    from confluent_kafka.admin import AdminClient, NewTopic
-
     prefix = f"t{unique}."
     create_topics(kafka_bootstrap, 1, prefix + SignalGenerated.TOPIC)
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    refusing = NewTopic(prefix + OrderPlaced.TOPIC, 1, 1, config={"max.message.bytes": "50"})
-    admin.create_topics([refusing])[refusing.topic].result(timeout=30)
+    create_topics(kafka_bootstrap, 1, prefix + OrderPlaced.TOPIC, max_message_bytes=50)  # refuses every order
     sender = producer(kafka_bootstrap, registry_url, prefix)
     signal_event = make_signal("S1", 1)
     sender.send(signal_event).result(timeout=30)

@@ -17,7 +17,6 @@ from confluent_kafka import Message, TopicPartition
 from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public names, re-exported without __all__
     AdminClient,
     ConfigResource,
-    NewTopic,
     ResourceType,
 )
 from consumer_support import Background, create_topics, signal, wait_for
@@ -106,9 +105,7 @@ def scene(kafka_bootstrap: str, registry_url: str, unique: str) -> DlqScene:
     password in its error, another exhausted one) and one poison letter of a second group."""
     source = f"t{unique}.{SignalGenerated.TOPIC}"
     group, other_group = f"risk desk {unique}", f"other-{unique}"
-    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-    for future in admin.create_topics([NewTopic(source, 3, 1)]).values():
-        future.result(timeout=30)
+    create_topics(kafka_bootstrap, 3, source)
     dlq, other_dlq = dlq_topic(source, group), dlq_topic(source, other_group)
     ensure_dlq_topics(kafka_bootstrap, [dlq, other_dlq, replay_topic(source, group), replay_topic(source, other_group)])
     producer = Producer(

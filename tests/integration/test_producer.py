@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from confluent_kafka.admin import AdminClient
 from consumer_support import create_topics, producer, read_all, signal
+from prometheus_client import REGISTRY
 
 from tradewire.contracts import RiskDecision, SignalRiskAssessed
-from tradewire.errors import DeliveryError, ProduceSerializationError
+from tradewire.errors import DeliveryError, ProduceSerializationError, TopicNotFoundError
 from tradewire.producer import Producer
 from tradewire.settings import ProducerSettings
 
@@ -84,17 +86,10 @@ def test_an_event_caused_by_another_carries_its_correlation_and_causation(
 def test_a_record_the_broker_cannot_take_fails_its_delivery_instead_of_vanishing(
     kafka_bootstrap: str, registry_url: str, unique: str
 ) -> None:
-    """Sending to a topic that does not exist (auto-creation is off) fails the delivery with DeliveryError."""
-    sender = Producer(
-        ProducerSettings(
-            bootstrap_servers=kafka_bootstrap,
-            registry_url=registry_url,
-            agent="a",
-            auto_register=True,
-            topic_prefix=f"missing{unique}.",
-            delivery_timeout_ms=3000,
-        )
-    )
+    """Sending a record larger than its topic takes fails the delivery with DeliveryError."""
+    prefix = f"small{unique}."
+    create_topics(kafka_bootstrap, 1, prefix + "trading.signals.generated", max_message_bytes=50)
+    sender = producer(kafka_bootstrap, registry_url, prefix)
     try:
         delivery = sender.send(signal("X", 1))
         with pytest.raises(DeliveryError, match="not acknowledged"):
@@ -103,10 +98,63 @@ def test_a_record_the_broker_cannot_take_fails_its_delivery_instead_of_vanishing
         sender.close(timeout=5)
 
 
+def test_sending_to_a_topic_that_does_not_exist_fails_at_once_naming_topics_apply(
+    kafka_bootstrap: str, registry_url: str, unique: str
+) -> None:
+    """With automatic topic creation off, send raises TopicNotFoundError itself (no delivery to wait for), naming
+    the topic, the cluster and `tradewire topics apply`; the send is counted as a topic_not_found error."""
+    prefix = f"missing{unique}."
+    sender = producer(kafka_bootstrap, registry_url, prefix)
+    try:
+        with pytest.raises(TopicNotFoundError) as refused:
+            sender.send(signal("X", 1))
+    finally:
+        sender.close(timeout=5)
+    assert (
+        f"topic {prefix}trading.signals.generated does not exist at {kafka_bootstrap}; "
+        "create the contract topics with `tradewire topics apply`"
+    ) == str(refused.value)
+    errors = REGISTRY.get_sample_value(
+        "tradewire_produce_errors_total", {"topic": f"{prefix}trading.signals.generated", "reason": "topic_not_found"}
+    )
+    assert 1.0 == errors
+
+
+def test_a_topic_deleted_after_the_first_send_is_named_on_the_send_after_a_failed_delivery(
+    kafka_bootstrap: str, registry_url: str, unique: str
+) -> None:
+    """The topic is checked once; when it is deleted later, the next delivery fails and the send after that
+    raises TopicNotFoundError at once (the failure made the producer check again)."""
+    prefix = f"deleted{unique}."
+    topic = prefix + "trading.signals.generated"
+    create_topics(kafka_bootstrap, 1, topic)
+    sender = Producer(
+        ProducerSettings(
+            bootstrap_servers=kafka_bootstrap,
+            registry_url=registry_url,
+            agent="a",
+            auto_register=True,
+            topic_prefix=prefix,
+            delivery_timeout_ms=3000,
+        )
+    )
+    try:
+        sender.send(signal("X", 1)).result(timeout=30)
+        admin = AdminClient({"bootstrap.servers": kafka_bootstrap})  # kept alive until its future resolves
+        admin.delete_topics([topic])[topic].result(timeout=30)
+        with pytest.raises(DeliveryError):
+            sender.send(signal("X", 2)).result(timeout=30)
+        with pytest.raises(TopicNotFoundError, match="create the contract topics with `tradewire topics apply`"):
+            sender.send(signal("X", 3))
+    finally:
+        sender.close(timeout=5)
+
+
 def test_without_auto_registration_an_unregistered_schema_is_a_clear_error(
     kafka_bootstrap: str, registry_url: str, unique: str
 ) -> None:
     """With auto.register.schemas off, sending an event whose schema was never pushed names the fix."""
+    create_topics(kafka_bootstrap, 1, f"nopush{unique}.trading.signals.generated")
     sender = Producer(
         ProducerSettings(
             bootstrap_servers=kafka_bootstrap, registry_url=registry_url, agent="a", topic_prefix=f"nopush{unique}."

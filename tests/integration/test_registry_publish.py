@@ -33,16 +33,33 @@ def project(tmp_path: Path, unique: str) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def prefixed(tmp_path: Path, unique: str) -> tuple[Path, str]:
+    """A copy of the repository's schemas under a unique root namespace, and a unique topic prefix: the same
+    subjects as `project`'s (`tw<unique>.<topic>-value`, `tw<unique>.common.X`), made by the prefix instead."""
+    root = f"tw{unique}"
+    (tmp_path / "tradewire.yaml").write_text(
+        f"version: v1\nschemas: schemas\nnamespace: {root}\ncompatibility:\n  default: FULL_TRANSITIVE\n"
+    )
+    for source in (REPO_ROOT / "schemas").rglob("*.avsc"):
+        text = re.sub(r'"tradewire\.(?!topic"|key")', f'"{root}.', source.read_text(encoding="utf-8"))
+        target = tmp_path / source.relative_to(REPO_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return tmp_path, f"{root}."
+
+
 def run(project: Path, *args: str) -> int:
     """The CLI, with this project's configuration."""
     return main(["--config", str(project / "tradewire.yaml"), *args])
 
 
 def test_push_registers_everything_then_drift_is_clean(
-    project: Path, registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
+    prefixed: tuple[Path, str], registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
 ) -> None:
     """push registers the 16 schemas (shared types first, events with references) and drift finds nothing."""
-    assert 0 == run(project, "registry", "push", "--registry", registry_url)
+    project, prefix = prefixed
+    assert 0 == run(project, "registry", "push", "--registry", registry_url, "--topic-prefix", prefix)
     pushed = capsys.readouterr().out.splitlines()
     registered = [line.split()[0] for line in pushed if " registered v1 " in line]
     assert 16 == len(registered)
@@ -56,7 +73,7 @@ def test_push_registers_everything_then_drift_is_clean(
         (r.name, r.subject, r.version) for r in signal.references
     ]
     assert "FULL_TRANSITIVE" == client.own_level(f"tw{unique}.trading.signals.generated-value")
-    assert 0 == run(project, "registry", "drift", "--registry", registry_url)
+    assert 0 == run(project, "registry", "drift", "--registry", registry_url, "--topic-prefix", prefix)
 
 
 def test_push_is_idempotent_and_dry_run_changes_nothing(
@@ -75,10 +92,11 @@ def test_push_is_idempotent_and_dry_run_changes_nothing(
 
 
 def test_drift_names_a_hand_registered_version_and_an_unknown_subject(
-    project: Path, registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
+    prefixed: tuple[Path, str], registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
 ) -> None:
     """A version registered by hand, and a subject no schema produces, are both reported by name."""
-    assert 0 == run(project, "registry", "push", "--registry", registry_url)
+    project, prefix = prefixed
+    assert 0 == run(project, "registry", "push", "--registry", registry_url, "--topic-prefix", prefix)
     client = RegistryClient(registry_url)
     subject = f"tw{unique}.common.AgentRole"
     latest = client.latest(subject)
@@ -88,9 +106,42 @@ def test_drift_names_a_hand_registered_version_and_an_unknown_subject(
     stray = f"tw{unique}.trading.stray.thing-value"
     client.register(stray, '{"type":"record","name":"Stray","namespace":"x","fields":[]}')
     capsys.readouterr()
-    assert 100 == run(project, "registry", "drift", "--registry", registry_url)
+    assert 100 == run(project, "registry", "drift", "--registry", registry_url, "--topic-prefix", prefix)
     reported = sorted(line.split(":")[0] for line in capsys.readouterr().out.splitlines())
     assert sorted([subject, stray]) == reported
+
+
+def test_drift_without_a_prefix_names_every_subject_no_schema_produces(
+    project: Path, registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
+) -> None:
+    """Without a prefix, a registered subject of a domain the repository does not have is reported too."""
+    foreign = f"elsewhere{unique}.orders.booked-value"
+    RegistryClient(registry_url).register(foreign, '{"type":"record","name":"Booked","namespace":"x","fields":[]}')
+    capsys.readouterr()
+    assert 100 == run(project, "registry", "drift", "--registry", registry_url)
+    lines = capsys.readouterr().out.splitlines()
+    assert [f"{foreign}: not-in-repo: registered, but no schema in the repository produces it"] == [
+        line for line in lines if line.startswith(foreign)
+    ]
+
+
+def test_drift_under_a_prefix_names_the_prefixs_strays_and_leaves_other_environments_alone(
+    prefixed: tuple[Path, str], registry_url: str, capsys: pytest.CaptureFixture[str], unique: str
+) -> None:
+    """Under a prefix, a subject starting with it that no schema produces is reported, whatever its domain;
+    another environment's subject of the same event is not."""
+    project, prefix = prefixed
+    assert 0 == run(project, "registry", "push", "--registry", registry_url, "--topic-prefix", prefix)
+    client = RegistryClient(registry_url)
+    schema = '{"type":"record","name":"Other","namespace":"x","fields":[]}'
+    stray, other_environment = f"{prefix}nowhere.thing-value", f"other{unique}.trading.signals.generated-value"
+    client.register(stray, schema)
+    client.register(other_environment, schema)
+    capsys.readouterr()
+    assert 100 == run(project, "registry", "drift", "--registry", registry_url, "--topic-prefix", prefix)
+    assert [f"{stray}: not-in-repo: registered, but no schema in the repository produces it"] == (
+        capsys.readouterr().out.splitlines()
+    )
 
 
 def test_incompatible_registration_is_refused_with_409(registry_url: str, unique: str) -> None:

@@ -24,6 +24,7 @@ from tradewire.cli.harness import harness
 from tradewire.cli.latency import latency
 from tradewire.cli.publish import drift, push_command
 from tradewire.cli.registry import registry
+from tradewire.cli.topics import topics
 from tradewire.errors import ConfigError, TradingSystemError
 
 __all__ = ["main", "run"]
@@ -53,6 +54,7 @@ cli.add_command(latency)
 cli.add_command(harness)
 cli.add_command(dlq)
 cli.add_command(registry)
+cli.add_command(topics)
 registry.add_command(push_command)
 registry.add_command(drift)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
 from tradewire.avro.catalog import Catalog
-from tradewire.config import CONFIG_FILE, Config, find_config, load_config
-from tradewire.errors import ConfigError
+from tradewire.config import CONFIG_FILE, Config, check_against_catalog, find_config, load_config
+from tradewire.errors import ConfigError, GitError
+from tradewire.gate.git import GitRepository
 from tradewire.gate.sources import SchemaReadError, SchemaSources, read_schema_sources
+from tradewire.topics.contract import events_of_catalog
 
 __all__ = [
     "EXIT_FAILURE",
@@ -74,14 +76,24 @@ class CliState:
         return self._config
 
     def sources(self) -> SchemaSources:
-        """Every schema of the working tree, parsed together, with the findings about their bytes."""
+        """Every schema of the working tree, parsed together, with the findings about their bytes; once every
+        schema parses, the configuration's subjects, event topics and domains are checked against them."""
         if self._sources is None:
             config = self.config
             if not config.schemas_path.is_dir():
                 raise ConfigError(
                     f"schema directory {config.schemas_path} does not exist (see 'schemas' in {CONFIG_FILE})"
                 )
-            self._sources = read_schema_sources(config.root, config.schemas)
+            sources = read_schema_sources(config.root, config.schemas)
+            catalog = sources.catalog
+            if not sources.findings and all(schema_file.ok for schema_file in catalog):
+                # once every schema parses (else their own findings come first), the configuration's
+                # subjects, event topics and domains are checked against them (ConfigError naming unknown ones)
+                subjects = set(catalog.by_subject())
+                if not set(config.compatibility.subjects) <= subjects:
+                    subjects |= committed_subjects(config)
+                check_against_catalog(config, subjects, events_of_catalog(catalog, config.namespace))
+            self._sources = sources
         return self._sources
 
     def catalog(self) -> Catalog:
@@ -93,3 +105,23 @@ class CliState:
             listing = "; ".join(finding.text() for finding in sources.findings)
             raise SchemaReadError(f"{listing} (see `tradewire lint`)")
         return sources.catalog
+
+
+def committed_subjects(config: Config) -> set[str]:
+    """The subjects of the schemas committed at HEAD and at the merge base with `breaking.against`.
+
+    A schema being removed keeps its `compatibility.subjects` level (the gate reads it) until the
+    removal is merged; then its entry is refused like a typo. Empty outside a git repository."""
+    subjects: set[str] = set()
+    try:
+        with GitRepository.discover(config.root) as repo:
+            prefix = PurePosixPath(config.root.resolve().relative_to(repo.root.resolve()).as_posix())
+            directory = (prefix / config.schemas).as_posix() if str(prefix) != "." else config.schemas
+            for commit in (repo.resolve("HEAD"), repo.merge_base(config.breaking.against_branch)):
+                texts = repo.texts(commit, directory)
+                if str(prefix) != ".":
+                    texts = {PurePosixPath(path).relative_to(prefix).as_posix(): text for path, text in texts.items()}
+                subjects |= set(Catalog.from_texts(texts).by_subject())
+    except (GitError, ValueError):  # not a repository, no commit yet, no such branch: nothing committed to go by
+        pass
+    return subjects

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from tradewire.cli.context import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliState, console_err
 from tradewire.config import find_config
 from tradewire.devstack.ports import MAX_PORT, StackConflictError
 from tradewire.devstack.stack import DevStack, StackOptions
+from tradewire.errors import TradingSystemError
+from tradewire.topics import ensure_contract_topics, events_of_catalog
 
 __all__ = ["dev"]
 
@@ -102,7 +106,30 @@ def up(
     if status.registry_url:
         exports += f" TRADEWIRE_REGISTRY_URL={status.registry_url}"
     click.echo(exports)
+    _create_contract_topics(state, status.bootstrap, err)
     return EXIT_OK
+
+
+def _create_contract_topics(state: CliState, bootstrap: str, err: Console) -> None:
+    """Once Kafka is up, the project's contract topics, made as `tradewire topics apply` makes them (under
+    $TRADEWIRE_TOPIC_PREFIX); a project without contracts gets none, and a failure is a warning, not a failed up."""
+    if state.config_path is None and find_config(Path.cwd()) is None:
+        return
+    try:
+        catalog = state.catalog()
+        events = events_of_catalog(catalog, state.config.namespace)
+        if not events:
+            return
+        prefix = os.environ.get("TRADEWIRE_TOPIC_PREFIX", "")
+        synced = ensure_contract_topics(bootstrap, events, state.config.topics, prefix=prefix)
+    except TradingSystemError as error:
+        err.print(f"[yellow]warning:[/] contract topics not created ({error}); see `tradewire topics plan`")
+        return
+    created = synced.plan.count("create")
+    err.print(
+        f"topics: {created} contract topic(s) created, {len(synced.plan.topics) - created} already there "
+        "(`tradewire topics plan` shows them)"
+    )
 
 
 @dev.command()

@@ -64,6 +64,7 @@ from tradewire.producer import Delivery, Producer
 from tradewire.registry.client import RegistryClient
 from tradewire.serde.deserializer import DecodeFailure, EventDeserializer
 from tradewire.settings import ConsumerSettings, RetryPolicy
+from tradewire.topics.watch import METADATA_REFRESH_MS, TopicWatch
 
 __all__ = ["Consumer", "ConsumerStats", "MessageContext"]
 
@@ -275,8 +276,18 @@ class Consumer:
                 for name in (dlq_topic(topic, self.group), replay_topic(topic, self.group))
             ],
         )
-        self._kafka = confluent_kafka.Consumer(self.settings.librdkafka())
+        # A topic created after subscribe is found at the next metadata refresh (see tradewire.topics.watch).
+        kafka_config = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS, **self.settings.librdkafka()}
+        self._kafka = confluent_kafka.Consumer(kafka_config)
         self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
+        # A handler's topic that does not exist is logged (naming `tradewire topics apply`) until it appears.
+        TopicWatch(
+            self.settings.bootstrap_servers,
+            self._routes,
+            alive=lambda: self._kafka is not None and not self._stopping.is_set(),
+            log=log,
+            client_config=self.settings.extra,
+        ).start()
 
     def _poll_once(self) -> None:
         assert self._kafka is not None

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import confluent_kafka
-from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]  # public, no __all__
 
-from tradewire.contracts import BY_TOPIC, Liquidity, OrderFilled, OrderSide
+from tradewire.config import DEFAULT_TOPIC_SETTINGS, TopicsConfig, TopicSettings
+from tradewire.contracts import EVENTS, Liquidity, OrderFilled, OrderSide
 from tradewire.dlq import DeadLetterFilter, dlq_topic, read_dead_letters, replay
 from tradewire.dlq.headers import last_header
 from tradewire.dlq.topics import admin_client
@@ -38,6 +38,7 @@ from tradewire.harness.scenarios import SCENARIOS, Fault, Scenario, chaos_marks
 from tradewire.latency import CHAIN_BUDGET_SECONDS, HOP_AVERAGE_BUDGET_SECONDS
 from tradewire.producer import Producer
 from tradewire.settings import KAFKA_LOG, ProducerSettings
+from tradewire.topics import ensure_contract_topics, events_of_contracts
 
 __all__ = ["Harness", "HarnessError", "HarnessOptions", "run_scenarios"]
 
@@ -58,15 +59,14 @@ def hops() -> list[tuple[str, str, str]]:
 
 
 def _create_topics(stack: Stack, prefix: str, scenario: Scenario) -> None:
-    topics = sorted(BY_TOPIC)
+    """Every event's topic under the run's prefix, made as `tradewire topics apply` makes them, with the
+    scenario's partitions and one replica per broker (min.insync.replicas 2 with three brokers)."""
     replicas = scenario.brokers
-    config = {"min.insync.replicas": "2"} if replicas >= 3 else {}
-    admin = admin_client(stack.bootstrap)  # kept alive until the futures resolve
-    futures = admin.create_topics(
-        [NewTopic(prefix + topic, scenario.partitions, replicas, config=config) for topic in topics]
+    settings = TopicSettings(
+        partitions=scenario.partitions, replication_factor=replicas, min_insync_replicas=2 if replicas >= 3 else 1
     )
-    for future in futures.values():
-        future.result(timeout=60)
+    config = TopicsConfig(defaults=settings.over(DEFAULT_TOPIC_SETTINGS))
+    ensure_contract_topics(stack.bootstrap, events_of_contracts(EVENTS), config, prefix=prefix, timeout=60)
 
 
 def _inject_poison(producer: Producer, config: RunConfig) -> set[str]:

@@ -5,11 +5,19 @@ reference them), with Confluent schema references, after setting each subject's
 compatibility level from `tradewire.yaml`; it is idempotent (an identical schema is not a
 new version) and has a dry run. `drift` names every subject whose latest registered
 version differs from the repository, in either direction.
+
+Under a topic prefix (`TRADEWIRE_TOPIC_PREFIX`, for environments sharing a cluster and a
+registry) an event's subject is `<prefix><topic>-value`, as the producer's serializer names
+it; shared types keep their unprefixed subjects (their full names), so every environment
+references the same shared versions. Levels are looked up by the unprefixed subject.
+`drift` then reports, as registered but produced by no schema, the subjects starting with
+the prefix and those in the root namespace (the shared types'); without a prefix, every
+subject of the registry no schema produces.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tradewire.avro.canonical import dumps, to_json
 from tradewire.avro.catalog import Catalog, SchemaFile
@@ -18,7 +26,7 @@ from tradewire.errors import RegistryError
 from tradewire.registry.client import RegistryClient, SchemaReference
 from tradewire.registry.remote import fetch_schema
 
-__all__ = ["Drift", "PushAction", "detect_drift", "push"]
+__all__ = ["Drift", "PushAction", "detect_drift", "push", "subject_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +47,28 @@ def _schema_text(schema_file: SchemaFile) -> str:
     return dumps(to_json(schema_file.node))
 
 
-def push(catalog: Catalog, config: Config, client: RegistryClient, *, dry_run: bool = False) -> list[PushAction]:
+def subject_of(schema_file: SchemaFile, prefix: str = "") -> str:
+    """The registry subject of a schema under a topic prefix: `<prefix><topic>-value`, or a shared type's full name."""
+    assert schema_file.subject is not None
+    return prefix + schema_file.subject if schema_file.topic is not None else schema_file.subject
+
+
+def push(
+    catalog: Catalog, config: Config, client: RegistryClient, *, dry_run: bool = False, prefix: str = ""
+) -> list[PushAction]:
     """Register every schema of `catalog` (dependencies first) and set levels; see the module docstring."""
     actions: list[PushAction] = []
     versions: dict[str, int | None] = {}
     failed: set[str] = set()
     for schema_file in catalog.dependency_order():
-        subject = schema_file.subject
-        assert subject is not None and schema_file.top is not None
+        assert schema_file.subject is not None and schema_file.top is not None
+        subject = subject_of(schema_file, prefix)
         broken = [d for d in schema_file.dependencies if d in failed]
         if broken:
             failed.add(schema_file.path)
             actions.append(PushAction(subject, schema_file.path, "skipped", f"it references {', '.join(broken)}"))
             continue
-        level = config.compatibility.level(subject)
+        level = config.compatibility.level(schema_file.subject)
         if client.own_level(subject) != level:
             if not dry_run:
                 client.set_level(subject, level)
@@ -62,7 +78,9 @@ def push(catalog: Catalog, config: Config, client: RegistryClient, *, dry_run: b
             dependency_file = catalog.files[dependency]
             assert dependency_file.top is not None and dependency_file.subject is not None
             version = versions.get(dependency)
-            references.append(SchemaReference(dependency_file.top.fullname, dependency_file.subject, version or 0))
+            references.append(
+                SchemaReference(dependency_file.top.fullname, subject_of(dependency_file, prefix), version or 0)
+            )
         text = _schema_text(schema_file)
         if any(r.version == 0 for r in references):
             versions[schema_file.path] = None  # a dependency is not registered yet (dry run)
@@ -105,22 +123,11 @@ class Drift:
     detail: str = ""
 
 
-@dataclass
-class _Owned:
-    domains: set[str] = field(default_factory=set)
-    namespace: str = ""
-
-    def owns(self, subject: str) -> bool:
-        if subject.startswith(self.namespace + "."):
-            return True
-        topic = subject.removesuffix("-value")
-        return subject.endswith("-value") and topic.split(".", 1)[0] in self.domains
-
-
-def detect_drift(catalog: Catalog, config: Config, client: RegistryClient) -> list[Drift]:
-    """Subjects whose latest registered version is not the repository's schema, and the reverse."""
+def detect_drift(catalog: Catalog, config: Config, client: RegistryClient, *, prefix: str = "") -> list[Drift]:
+    """Subjects whose latest registered version is not the repository's schema, and the reverse (see the
+    module docstring for which registered subjects are looked at under a prefix)."""
     drifts: list[Drift] = []
-    repo = catalog.by_subject()
+    repo = {subject_of(schema_file, prefix): schema_file for schema_file in catalog.by_subject().values()}
     for subject, schema_file in sorted(repo.items()):
         latest = client.latest(subject)
         if latest is None:
@@ -138,8 +145,7 @@ def detect_drift(catalog: Catalog, config: Config, client: RegistryClient) -> li
                     subject, "differs", f"registry version {latest.version} (id {latest.id}) is not {schema_file.path}"
                 )
             )
-    owned = _Owned({s.removesuffix("-value").split(".", 1)[0] for s in repo if s.endswith("-value")}, config.namespace)
     for subject in sorted(set(client.subjects()) - set(repo)):
-        if owned.owns(subject):
+        if not prefix or subject.startswith((prefix, config.namespace + ".")):
             drifts.append(Drift(subject, "not-in-repo", "registered, but no schema in the repository produces it"))
     return drifts

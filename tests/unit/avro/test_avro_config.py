@@ -105,7 +105,7 @@ def test_every_confluent_level_is_accepted() -> None:
         (
             {"version": "v1", "colour": "red", "flavour": 1},
             "tradewire.yaml: top level: unknown key(s) colour, flavour; "
-            "allowed: breaking, compatibility, contracts, lint, namespace, schemas, version",
+            "allowed: breaking, compatibility, contracts, lint, namespace, schemas, topics, version",
         ),
         (
             {"version": "v1", "contracts": {"outdir": "x"}},

@@ -6,9 +6,10 @@ import logging
 import threading
 import time
 
+import confluent_kafka
 import pytest
 
-from tradewire.errors import DeliveryError
+from tradewire.errors import DeliveryError, TopicNotFoundError
 from tradewire.producer import Delivered, Delivery
 
 WHERE = Delivered("t.signals", 2, 41, 0.004)
@@ -93,3 +94,24 @@ def test_a_delivery_is_resolved_only_once() -> None:
         delivery.set_exception(DeliveryError("late failure", topic="t.signals", retriable=False))
 
     assert (WHERE, None) == (delivery.result(), delivery.exception())
+
+
+@pytest.mark.parametrize(
+    "code",
+    [confluent_kafka.KafkaError.UNKNOWN_TOPIC_OR_PART, confluent_kafka.KafkaError._UNKNOWN_TOPIC],
+    ids=["broker-unknown-topic", "local-unknown-topic"],
+)
+def test_a_delivery_refused_for_an_unknown_topic_says_the_topic_does_not_exist(code: int) -> None:
+    """A delivery report of an unknown topic fails with TopicNotFoundError naming it and `tradewire topics apply`."""
+    delivery = Delivery("t.signals")
+
+    delivery.report(confluent_kafka.KafkaError(code), None)  # type: ignore[arg-type]
+
+    error = delivery.exception()
+    assert (TopicNotFoundError, "t.signals", True) == (
+        type(error),
+        getattr(error, "topic", None),
+        isinstance(error, DeliveryError),
+    )
+    assert str(error).startswith("topic t.signals does not exist (")
+    assert str(error).endswith("); create the contract topics with `tradewire topics apply`")
