@@ -188,7 +188,8 @@ def scene(kafka_bootstrap: str, registry_url: str, unique: str) -> DlqScene:
 def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
     scene: DlqScene, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`dlq ls --format json` lists both DLQ topics of the source with group, counts by reason and failure times."""
+    """`dlq ls --format json` lists both DLQ topics of the source with group, counts by reason, open and replayed
+    counts, and failure times."""
     assert 0 == main(["dlq", "ls", "--bootstrap-servers", scene.bootstrap, "--format", "json"])
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     ours = [entry for entry in listed if entry["source_topic"] == scene.source]
@@ -198,7 +199,9 @@ def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
             "source_topic": scene.source,
             "group": scene.group,
             "total": 4,
-            "by_reason": {"poison": 1, "exhausted": 2, "non-retryable": 1},
+            "open": 4,
+            "replayed": 0,
+            "by_reason": {"poison": 1, "exhausted": 2, "non-retryable": 1, "too-large": 0},
             "oldest": "2026-01-01T00:00:00+00:00",
             "newest": "2026-01-01T00:03:00+00:00",
             "malformed": 0,
@@ -208,7 +211,9 @@ def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
             "source_topic": scene.source,
             "group": scene.other_group,
             "total": 1,
-            "by_reason": {"poison": 1, "exhausted": 0, "non-retryable": 0},
+            "open": 1,
+            "replayed": 0,
+            "by_reason": {"poison": 1, "exhausted": 0, "non-retryable": 0, "too-large": 0},
             "oldest": "2026-01-01T00:00:00+00:00",
             "newest": "2026-01-01T00:00:00+00:00",
             "malformed": 0,

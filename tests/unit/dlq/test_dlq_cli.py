@@ -36,7 +36,7 @@ def test_group_lists_ls_show_and_replay(capsys: pytest.CaptureFixture[str]) -> N
         (["--since", "yesterday"], "Invalid value for '--since': time must be ISO-8601 like 2026-03-01"),
         (
             ["--reason", "tired"],
-            "Invalid value for '--reason': 'tired' is not one of 'poison', 'exhausted', 'non-retryable'.",
+            "Invalid value for '--reason': 'tired' is not one of 'poison', 'exhausted', 'non-retryable', 'too-large'.",
         ),
         (["--partition", "-1"], "Invalid value for '--partition': -1 is not in the range x>=0."),
         (
