@@ -231,6 +231,8 @@ def _create(
         except KafkaException as error:
             if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise DeadLetterError(f"cannot create topic {name} at {bootstrap}: {error.args[0].str()}") from None
+        else:
+            log.info("created topic %s at %s", name, bootstrap)
 
 
 def _wanted_limits(admin: AdminClient, metadata: Any, wanted: list[str], timeout: float) -> dict[str, int]:
