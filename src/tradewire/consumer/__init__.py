@@ -22,6 +22,7 @@ loop never blocks, so `max.poll.interval.ms` is never exceeded.
 
 from __future__ import annotations
 
+import datetime
 import heapq
 import itertools
 import logging
@@ -54,6 +55,7 @@ from tradewire.dlq import (
     replay_topic,
     source_of,
 )
+from tradewire.dlq.replay import HEADER_REPLAYED_AT
 from tradewire.errors import (
     NonRetryableError,
     PoisonMessageError,
@@ -63,7 +65,7 @@ from tradewire.errors import (
     RegistryUnavailableError,
 )
 from tradewire.logs import context_with, log_context
-from tradewire.metadata import parse_root_time
+from tradewire.metadata import parse_header_time, parse_root_time
 from tradewire.metrics import (
     CLOCK_SKEW,
     CONSUMED,
@@ -73,6 +75,7 @@ from tradewire.metrics import (
     HANDLER_DURATION,
     HOP_LATENCY,
     PARKED,
+    REPLAYED_AGE,
     cached,
     serve_from_env,
 )
@@ -129,6 +132,17 @@ def _headers(message: confluent_kafka.Message) -> tuple[tuple[str, bytes], ...]:
     if all(map(_VALUE, raw)):
         return tuple(raw)
     return tuple((str(name), value if isinstance(value, bytes) else (value or "").encode()) for name, value in raw)
+
+
+def _broken_sends(context: MessageContext) -> TypeError | None:
+    """Why `context.sent` cannot be trusted (a handler replaced it or put something else in it), if so."""
+    sent: object = context.sent
+    if isinstance(sent, list) and all(isinstance(delivery, Delivery) for delivery in sent):
+        return None
+    return TypeError(
+        f"the handler left ctx.sent as {type(sent).__name__} holding something other than deliveries; "
+        "send with ctx.send and leave ctx.sent alone"
+    )
 
 
 def _unreadable_headers(error: BaseException) -> str:
@@ -429,9 +443,9 @@ class Consumer:
                 job.attempts + 1,
                 self.group,
                 event,
-                self.producer,
+                self._live_producer(),
                 job.replayed,
-                parse_root_time(record.headers) or event.metadata.produced_at,
+                self._root_time(job, event),
             )
             route = self._routes[source]
             fields = self._fields(job)
@@ -452,7 +466,7 @@ class Consumer:
         """On the handler thread: the hop ends when the handler starts (not when its batch did)."""
         if not job.hop_observed:
             job.hop_observed = True
-            self._observe_hop(event, source)
+            self._observe_hop(event, source, job)
         return handle(event, context)
 
     def _run_handlers(
@@ -463,6 +477,10 @@ class Consumer:
             cached(HANDLER_DURATION, source, self.group).observe(duration)
         handled: list[tuple[Job, PartitionState, str, str]] = []
         for job, state, source, event_id, context in runnable[: outcome.returned]:
+            broken = _broken_sends(context)
+            if broken is not None:  # the handler returned, but left ctx.sent unusable: that is a failure
+                self._failed(job, broken, self._routes[source].retry)
+                continue
             if all(delivery.done() and delivery.exception() is None for delivery in context.sent):
                 handled.append((job, state, event_id, source))
             else:
@@ -568,13 +586,34 @@ class Consumer:
         else:
             self._schedule_retry(job, error, counted=True, policy=policy)
 
-    def _observe_hop(self, event: Event, source: str) -> None:
+    def _observe_hop(self, event: Event, source: str, job: Job) -> None:
+        """Hop latency from the event's produced_at; a replayed event's from its replay (`tw.replay.at`),
+        with its age (from its original produced_at) measured apart. Never raises: it runs in the handler's call."""
+        now = time.time()
         metadata = event.metadata
-        hop = time.time() - metadata.produced_at.timestamp()
+        try:
+            start = produced = metadata.produced_at.timestamp()
+        except (OverflowError, OSError, ValueError):  # a produced_at no clock can hold
+            return
+        if job.replayed:
+            cached(REPLAYED_AGE, source, self.group).observe(max(0.0, now - produced))
+            replayed_at = parse_header_time(job.record.headers, HEADER_REPLAYED_AT)
+            if replayed_at is None:
+                return  # produced to the replay topic by hand, without tw.replay.at: no hop to measure
+            start = replayed_at.timestamp()
+        hop = now - start
         if hop < 0:
             cached(CLOCK_SKEW, source, self.group).inc()
             hop = 0.0
         cached(HOP_LATENCY, source, metadata.source_agent, self.group).observe(hop)
+
+    @staticmethod
+    def _root_time(job: Job, event: Event) -> datetime.datetime:
+        """Where the chain the event belongs to starts, for the events its handler sends: its root time header,
+        else its produced_at; for a replayed event, its replay (the chain starts again there)."""
+        headers = job.record.headers
+        replayed_at = parse_header_time(headers, HEADER_REPLAYED_AT) if job.replayed else None
+        return replayed_at or parse_root_time(headers) or event.metadata.produced_at
 
     def _schedule_retry(
         self, job: Job, error: BaseException, *, counted: bool, policy: RetryPolicy | None = None
@@ -625,6 +664,17 @@ class Consumer:
         job.dead_letter = PendingDeadLetter(reason, error, state, headers_kept=not job.unreadable_headers)
         self._write_dead_letter(job)
 
+    def _live_producer(self) -> Producer:
+        """The producer, opened again when it was closed under the consumer (a handler's `ctx.producer.close()`):
+        a closed producer sends nothing and reports nothing, so dead letters would wait forever."""
+        if self.producer.closed:
+            log.error("the producer was closed while the consumer runs (by a handler?); opening a new one")
+            settings = self.settings
+            self.producer = Producer.shared(
+                settings.agent, bootstrap_servers=settings.bootstrap_servers, registry_url=settings.registry_url
+            )
+        return self.producer
+
     def _dlq_of(self, job: Job) -> str:
         return dlq_topic(self._source_topic(job.record.topic), self.group)
 
@@ -638,7 +688,7 @@ class Consumer:
             last_failure=job.last_failure,
         )
         try:
-            delivery = self.producer.send_raw(self._dlq_of(job), key, value, headers)
+            delivery = self._live_producer().send_raw(self._dlq_of(job), key, value, headers)
         except ProduceError as error:  # refused at once (too large for the producer, queue full, ...)
             self._dead_letter_refused(job, error)
             return
