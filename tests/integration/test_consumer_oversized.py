@@ -162,13 +162,17 @@ def big_signal(size: int) -> SignalGenerated:
 
 
 def test_a_dead_letter_the_producer_refuses_as_too_large_becomes_a_reference_and_its_replay_reaches_the_handler(
-    kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kafka_bootstrap: str,
+    registry_url: str,
+    unique: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A ~1 MB signal the handler refuses, with a DLQ producer allowing 1,000,000-byte records (librdkafka's
     default): a too-large reference is written (no value, the key, the original reason, sizes and the
-    refusal), the group goes on and commits past it; `dlq replay` of the reference reads the signal from
+    refusal), the group goes on and commits past it; `dlq show` says where the signal is and how large it
+    is; `dlq replay` of the reference reads the signal from
     its source topic and the handler gets it, marked replayed; a restarted member does not meet it again."""
-    monkeypatch.delenv("TRADEWIRE_REGISTRY_URL", raising=False)
     prefix = f"t{unique}."
     topic = prefix + SignalGenerated.TOPIC
     group = f"g{unique}"
@@ -206,6 +210,16 @@ def test_a_dead_letter_the_producer_refuses_as_too_large_becomes_a_reference_and
         "ce_id": str(big.metadata.event_id).encode(),
     }.items() <= found.items()
     assert b"MSG_SIZE_TOO_LARGE" in found["tw.dlq.write.error"]
+    capsys.readouterr()
+    assert 0 == main(["dlq", "show", dlq_topic(topic, group), "--bootstrap-servers", kafka_bootstrap])
+    shown = capsys.readouterr().out.splitlines()
+    size = 3 + len(framed) + int(found["tw.dlq.original.headers.bytes"])
+    assert [
+        f"  reason:    too-large: a reference to a record of {size} bytes that its DLQ topic could not take "
+        "(it failed as non-retryable, after 0 attempt(s))",
+        f"  value:     not in the DLQ: {len(framed)} bytes at {topic}[0]@0, which keeps it until retention removes "
+        "it; `tradewire dlq replay` reads it from there",
+    ] == [line for line in shown if line.startswith(("  reason:", "  value:"))]
 
     seen.refuse.clear()  # the cause is fixed
     assert 0 == main(["dlq", "replay", dlq_topic(topic, group), "--bootstrap-servers", kafka_bootstrap, "--yes"])

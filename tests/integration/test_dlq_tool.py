@@ -35,6 +35,7 @@ from tradewire.dlq import (
     dead_letter_headers,
     dlq_topic,
     ensure_dlq_topics,
+    reference_dead_letter,
     replay,
     replay_topic,
 )
@@ -674,3 +675,49 @@ def test_a_replayed_event_counts_in_hop_latency_from_its_replay_and_in_age_from_
         REGISTRY.get_sample_value(f"tradewire_replayed_event_age_seconds_{s}", age) for s in ("count", "sum")
     )
     assert (1.0, True, 1.0, True) == (count, (hop_sum or 0) < 3600, age_count, (age_sum or 0) >= 7200)
+
+
+def test_replaying_a_reference_whose_record_retention_removed_says_so_and_fails(
+    kafka_bootstrap: str, unique: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A too-large reference to offset 0 of a topic whose log now starts at 1 (as after retention): `dlq replay`
+    says per dead letter that the record is gone and why, counts it, replays the other dead letter, and exits 1;
+    the audit record lists it as unresolved."""
+    source = f"t{unique}.big"
+    group = "g"
+    create_topics(kafka_bootstrap, 1, source)
+    dlq, target = dlq_topic(source, group), replay_topic(source, group)
+    ensure_dlq_topics(kafka_bootstrap, [dlq, target])
+    producer = Producer(ProducerSettings(bootstrap_servers=kafka_bootstrap, agent="test"))
+    for key in (b"first", b"second"):
+        producer.send_raw(source, key, key * 1000, []).result(timeout=30)
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    [deleted] = admin.delete_records([TopicPartition(source, 0, 1)]).values()
+    deleted.result(timeout=30)
+    for offset, key in ((0, b"first"), (1, b"second")):
+        record = RawRecord(source, 0, offset, key, key * 1000, (), 0)
+        reference_key, headers = reference_dead_letter(
+            record,
+            group=group,
+            reason="poison",
+            error=ValueError("bad"),
+            attempts=0,
+            first_failure=NEW_YEAR,
+            last_failure=NEW_YEAR,
+            write_error="Broker: Message size too large",
+        )
+        producer.send_raw(dlq, reference_key, None, headers).result(timeout=30)
+    producer.close()
+    assert 1 == main(["dlq", "replay", dlq, "--bootstrap-servers", kafka_bootstrap, "--yes"])
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert f"not replayed: {dlq}[0]@0 {source}[0]@0 too-large key='first' -> {target}: {source}[0]@0 is gone: " in err
+    assert "retention removed it (the partition now starts at 1)" in err
+    assert "1 too-large reference(s) cannot be replayed: their records are gone from the source topic" in err
+    assert f"replayed 1 dead letter(s) of {dlq} to {target} (1)" in captured.out
+    assert [(b"second", b"second" * 1000)] == [(m.key(), m.value()) for m in read_topic(kafka_bootstrap, target)]
+    [audit] = audit_records(kafka_bootstrap, dlq)
+    assert ([1], [(0, True)]) == (
+        [entry["offset"] for entry in audit["replayed"]],  # type: ignore[attr-defined]
+        [(entry["offset"], entry["gone"]) for entry in audit["unresolved"]],  # type: ignore[attr-defined]
+    )
