@@ -13,11 +13,16 @@ consumer.run()                           # until SIGTERM: drains, commits, close
 Guarantees (see DESIGN.md): an offset is committed only when every earlier offset of its
 partition is done: handled, skipped as a duplicate of an event id this group already
 handled (24 h), or acknowledged by the dead-letter topic. Poison records (bad magic byte,
-unknown schema id, undecodable, wrong type) go to the DLQ at once; handler failures are
-retried with exponential backoff and full jitter (1, 2, 4, 8 s), then dead-lettered; a
-`NonRetryableError` goes at once. While a record waits for its retry, only later records
-with the same key wait; a partition with too many waiting records is paused, and the poll
-loop never blocks, so `max.poll.interval.ms` is never exceeded.
+unknown schema id, undecodable, wrong type, no value, header names that are not UTF-8) go to
+the DLQ at once; handler failures (anything a handler raises, SystemExit and KeyboardInterrupt
+included, or a broken `ctx.sent`) are retried with exponential backoff and full jitter (1, 2,
+4, 8 s), then dead-lettered; a `NonRetryableError` goes at once. A dead letter too large for
+its DLQ topic is written as a `too-large` reference; one that cannot be written now is tried
+again after a backoff (0.5 s doubling to 30 s) while its offset stays uncommitted: nothing a
+single record does is raised out of `run()` (see `tradewire.consumer.dead_letters`). While
+a record waits for its retry, only later records with the same key wait; a partition with too
+many waiting records is paused, and the poll loop never blocks, so `max.poll.interval.ms` is
+never exceeded.
 """
 
 from __future__ import annotations
