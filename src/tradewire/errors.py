@@ -97,12 +97,14 @@ class ProduceSerializationError(ProduceError, SerializationError):
 
 
 class DeliveryError(ProduceError):
-    """The broker did not acknowledge a record (after the producer's own retries)."""
+    """The broker did not acknowledge a record (after the producer's own retries); `code` is
+    librdkafka's error code (`confluent_kafka.KafkaError`), when the delivery report gave one."""
 
-    def __init__(self, message: str, *, topic: str, retriable: bool = False) -> None:
+    def __init__(self, message: str, *, topic: str, retriable: bool = False, code: int | None = None) -> None:
         super().__init__(message)
         self.topic = topic
         self.retriable = retriable
+        self.code = code
 
 
 class TopicNotFoundError(DeliveryError):

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from tradewire.avro.record import Event
 
-__all__ = ["ROOT_TIME_HEADER", "cloudevent_headers", "parse_root_time", "stamp"]
+__all__ = ["ROOT_TIME_HEADER", "cloudevent_headers", "parse_header_time", "parse_root_time", "stamp"]
 
 E = TypeVar("E", bound=Event)
 
@@ -58,15 +58,29 @@ ROOT_TIME_HEADER = "ce_roottime"
 """When the chain's root event was produced (ISO-8601): chain latency is measured from it."""
 
 
-def parse_root_time(headers: Sequence[tuple[str, bytes]]) -> datetime.datetime | None:
-    """The root time a consumed record carries, if any."""
-    for name, value in reversed(headers):
-        if name == ROOT_TIME_HEADER:
-            try:
-                return datetime.datetime.fromisoformat(value.decode())
-            except ValueError:
+def parse_header_time(headers: Sequence[tuple[str, bytes | None]], name: str) -> datetime.datetime | None:
+    """The time in the last header called `name`, when it is a usable one: UTF-8 ISO-8601 with a UTC
+    offset, within what a datetime holds in UTC. Anything else (no value, not UTF-8, naive, nonsense)
+    is None: a header from the wire never fails the record that carries it."""
+    for key, value in reversed(headers):
+        if key != name:
+            continue
+        if not value:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(value.decode())
+            if moment.tzinfo is None or moment.utcoffset() is None:
                 return None
+            moment.astimezone(datetime.UTC)  # a time near datetime's limits may not exist in UTC
+        except (ValueError, OverflowError):
+            return None
+        return moment
     return None
+
+
+def parse_root_time(headers: Sequence[tuple[str, bytes | None]]) -> datetime.datetime | None:
+    """The root time a consumed record carries, if it carries a usable one (see `parse_header_time`)."""
+    return parse_header_time(headers, ROOT_TIME_HEADER)
 
 
 def cloudevent_headers(event: Event, agent: str, root_time: datetime.datetime | None = None) -> list[tuple[str, bytes]]:

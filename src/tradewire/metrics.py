@@ -9,6 +9,10 @@ host share a clock). A negative hop latency can only come from clock skew: it is
 `tradewire_clock_skew_events_total` and observed as zero, and the process exports its own
 clock offset estimate source in `tradewire_process_info` (the wall clock it used).
 
+A replayed event (from a `TOPIC.replay.GROUP` topic) is not late by its original `produced_at`:
+its hop latency is measured from its replay (the `tw.replay.at` header), and how old it is
+(now minus its original `produced_at`) goes to `tradewire_replayed_event_age_seconds` instead.
+
 For several processes behind one endpoint, set PROMETHEUS_MULTIPROC_DIR before start-up
 (prometheus-client's multiprocess mode); `serve_metrics` then exposes the merged view
 (without `tradewire_process_info`: prometheus-client cannot merge Info metrics across processes).
@@ -32,6 +36,7 @@ from prometheus_client import (
 from prometheus_client import multiprocess as _multiprocess
 
 __all__ = [
+    "AGE_BUCKETS",
     "CHAIN_LATENCY",
     "CLOCK_SKEW",
     "CONSUMED",
@@ -46,6 +51,7 @@ __all__ = [
     "PRODUCED",
     "PRODUCE_ACK",
     "PRODUCE_ERRORS",
+    "REPLAYED_AGE",
     "cached",
     "serve_from_env",
     "serve_metrics",
@@ -59,9 +65,20 @@ LATENCY_BUCKETS = (
 
 HOP_LATENCY = Histogram(
     "tradewire_hop_latency_seconds",
-    "Time from an event's produced_at to the start of its handler, per hop.",
+    "Time from an event's produced_at (a replayed event's replay) to the start of its handler, per hop.",
     ["topic", "source_agent", "group"],
     buckets=LATENCY_BUCKETS,
+)
+AGE_BUCKETS = (1.0, 10.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 12 * 3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0,
+               14 * 86400.0)  # fmt: skip
+"""From a second to the 14 days a dead letter is kept."""
+
+REPLAYED_AGE = Histogram(
+    "tradewire_replayed_event_age_seconds",
+    "Age of a replayed event when its handler starts: now minus its original produced_at (its hop latency is "
+    "measured from the replay).",
+    ["topic", "group"],
+    buckets=AGE_BUCKETS,
 )
 HANDLER_DURATION = Histogram(
     "tradewire_handler_duration_seconds",
@@ -128,6 +145,7 @@ METRIC_NAMES = (
     "tradewire_dlq_writes_total",
     "tradewire_dedup_hits_total",
     "tradewire_clock_skew_events_total",
+    "tradewire_replayed_event_age_seconds",
     "tradewire_parked_messages",
     "tradewire_consumer_lag",
     "tradewire_process_info",

@@ -90,6 +90,7 @@ class Delivery:
                     f"record for {self.topic} not acknowledged: {error.str()}",
                     topic=self.topic,
                     retriable=error.retriable(),
+                    code=error.code(),
                 )
             )
             return

@@ -24,13 +24,19 @@ from typing import Any, Literal
 
 from tradewire.errors import ConfigError
 
-__all__ = ["ConsumerSettings", "ProducerSettings", "RetryPolicy", "apply_overrides"]
+__all__ = ["MESSAGE_MAX_BYTES", "ConsumerSettings", "ProducerSettings", "RetryPolicy", "apply_overrides"]
 
 Profile = Literal["latency", "throughput"]
 KAFKA_LOG = logging.getLogger("tradewire.kafka")
 """librdkafka's own log lines, routed into Python logging (served by the clients' poll calls)."""
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_REGISTRY = "http://127.0.0.1:8081"
+MESSAGE_MAX_BYTES = 8 * 1024 * 1024
+"""The producer's client-side `message.max.bytes` (librdkafka's default is 1,000,000): large enough
+that the dead letter or replay of any record a default topic accepts (1,048,588 bytes, plus the
+`tw.dlq.*` headers) can be written, and so can those of topics raised up to about 8 MiB. It caps
+single records only: batches stay capped by `batch.size` (1,000,000 bytes in both profiles), so
+batching and throughput are unchanged. A larger dead letter is written as a `too-large` reference."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,8 @@ class ProducerSettings:
     delivery_timeout_ms: int = 30_000
     topic_prefix: str = ""
     """Prepended to every event's topic (an environment sharing a cluster; tests)."""
+    message_max_bytes: int = MESSAGE_MAX_BYTES
+    """The largest record this producer sends (`message.max.bytes`); see MESSAGE_MAX_BYTES."""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def librdkafka(self) -> dict[str, Any]:
@@ -60,6 +68,7 @@ class ProducerSettings:
             "compression.type": self.compression,
             "linger.ms": linger,
             "delivery.timeout.ms": self.delivery_timeout_ms,
+            "message.max.bytes": self.message_max_bytes,
             "logger": KAFKA_LOG,
         }
         if self.profile == "throughput":
@@ -162,6 +171,7 @@ _ALIASES = {
     "linger.ms": "linger_ms",
     "compression.type": "compression",
     "delivery.timeout.ms": "delivery_timeout_ms",
+    "message.max.bytes": "message_max_bytes",
     "group.id": "group",
     "auto.offset.reset": "auto_offset_reset",
     "handler.timeout.seconds": "handler_timeout_seconds",

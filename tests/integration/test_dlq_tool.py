@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import getpass
+import io
 import json
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # public name
 )
 from consumer_support import Background, create_topics, signal, wait_for
 from consumer_support import producer as signal_producer
+from prometheus_client import REGISTRY
 
 from tradewire.cli import main
 from tradewire.consumer import Consumer, MessageContext
@@ -31,6 +34,7 @@ from tradewire.dlq import (
     dead_letter_headers,
     dlq_topic,
     ensure_dlq_topics,
+    reference_dead_letter,
     replay,
     replay_topic,
 )
@@ -185,7 +189,8 @@ def scene(kafka_bootstrap: str, registry_url: str, unique: str) -> DlqScene:
 def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
     scene: DlqScene, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`dlq ls --format json` lists both DLQ topics of the source with group, counts by reason and failure times."""
+    """`dlq ls --format json` lists both DLQ topics of the source with group, counts by reason, open and replayed
+    counts, and failure times."""
     assert 0 == main(["dlq", "ls", "--bootstrap-servers", scene.bootstrap, "--format", "json"])
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     ours = [entry for entry in listed if entry["source_topic"] == scene.source]
@@ -195,7 +200,9 @@ def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
             "source_topic": scene.source,
             "group": scene.group,
             "total": 4,
-            "by_reason": {"poison": 1, "exhausted": 2, "non-retryable": 1},
+            "open": 4,
+            "replayed": 0,
+            "by_reason": {"poison": 1, "exhausted": 2, "non-retryable": 1, "too-large": 0},
             "oldest": "2026-01-01T00:00:00+00:00",
             "newest": "2026-01-01T00:03:00+00:00",
             "malformed": 0,
@@ -205,7 +212,9 @@ def test_ls_counts_dead_letters_by_reason_group_and_source_topic(
             "source_topic": scene.source,
             "group": scene.other_group,
             "total": 1,
-            "by_reason": {"poison": 1, "exhausted": 0, "non-retryable": 0},
+            "open": 1,
+            "replayed": 0,
+            "by_reason": {"poison": 1, "exhausted": 0, "non-retryable": 0, "too-large": 0},
             "oldest": "2026-01-01T00:00:00+00:00",
             "newest": "2026-01-01T00:00:00+00:00",
             "malformed": 0,
@@ -550,3 +559,162 @@ def test_replayed_dead_letter_is_handled_by_the_failing_group_once(
         stats = running.stop()
     ids = [str(event.metadata.event_id) for event in events]
     assert ([(ids[0], False), (ids[2], False), (ids[1], True)], 1) == (handled, stats.duplicates)
+
+
+def ls_counts(bootstrap: str, dlq: str, capsys: pytest.CaptureFixture[str]) -> tuple[object, object, object]:
+    """The total, open and replayed counts of `dlq` in `dlq ls --format json`."""
+    capsys.readouterr()
+    assert 0 == main(["dlq", "ls", "--bootstrap-servers", bootstrap, "--format", "json"])
+    [entry] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if json.loads(line)["topic"] == dlq]
+    return entry["total"], entry["open"], entry["replayed"]
+
+
+def test_ls_tells_open_from_replayed_and_replay_asks_before_replaying_any_again(
+    scene: DlqScene, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After two of the four dead letters are replayed, `dlq ls` counts 2 open and 2 replayed; replaying all
+    of them without --yes from a pipe (even one saying y) is refused with exit 2 naming --yes and how many
+    were replayed when, and produces nothing; --dry-run marks the replayed ones; --skip-replayed replays
+    only the open ones, after which none is open."""
+    arguments = ["dlq", "replay", scene.dlq, "--bootstrap-servers", scene.bootstrap]
+    target = replay_topic(scene.source, scene.group)
+    assert 0 == main([*arguments, "--key", "AAPL", "--yes"])
+    [audit] = audit_records(scene.bootstrap, scene.dlq)
+    assert (4, 2, 2) == ls_counts(scene.bootstrap, scene.dlq, capsys)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    capsys.readouterr()
+    assert 2 == main(arguments)
+    refusal = " ".join(capsys.readouterr().err.split())
+    at = datetime.datetime.fromisoformat(str(audit["at"])).isoformat(timespec="seconds")
+    assert f"2 of the 4 dead letter(s) picked were already replayed (2 last on {at})" in refusal
+    assert "pass --yes to replay them anyway, or --skip-replayed to leave them out" in refusal
+    assert 2 == len(read_topic(scene.bootstrap, target))
+
+    assert 0 == main([*arguments, "--dry-run"])
+    marked = [line.endswith(f"(replayed before, last {at})") for line in capsys.readouterr().out.splitlines()]
+    assert [True, False, True, False] == marked
+
+    assert 0 == main([*arguments, "--skip-replayed", "--yes"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert "2 dead letter(s) replayed before were left out (--skip-replayed)" in err
+    assert 4 == len(read_topic(scene.bootstrap, target))
+    assert (4, 0, 4) == ls_counts(scene.bootstrap, scene.dlq, capsys)
+
+
+def test_show_and_replay_refuse_a_topic_that_is_not_a_dead_letter_topic(
+    scene: DlqScene, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dlq show` and `dlq replay` of the source topic itself (not TOPIC.dlq.GROUP) exit 2 with one clear
+    line, and read and produce nothing."""
+    for command in ("show", "replay"):
+        assert 2 == main(["dlq", command, scene.source, "--bootstrap-servers", scene.bootstrap])
+    err = " ".join(capsys.readouterr().err.split())
+    assert 2 == err.count(
+        f"Error: {scene.source} is not a dead-letter topic: `dlq show` and `dlq replay` take a DLQ topic, named "
+        "TOPIC.dlq.GROUP (`tradewire dlq ls` lists them)"
+    )
+    assert "skipped" not in err
+    assert [] == read_topic(scene.bootstrap, replay_topic(scene.source, scene.group))
+
+
+def test_a_replayed_event_counts_in_hop_latency_from_its_replay_and_in_age_from_its_production(
+    kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path
+) -> None:
+    """A signal produced two hours ago, dead-lettered, then replayed: its hop latency (the metric) is measured
+    from the replay (well under an hour), and tradewire_replayed_event_age_seconds holds its age (two hours
+    or more) for its topic and group."""
+    prefix = f"t{unique}."
+    topic = prefix + SignalGenerated.TOPIC
+    group = f"g{unique}"
+    create_topics(kafka_bootstrap, 1, topic)
+    old = signal("OLD", 1)
+    two_hours_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    old = dataclasses.replace(old, metadata=dataclasses.replace(old.metadata, produced_at=two_hours_ago))
+    sender = signal_producer(kafka_bootstrap, registry_url, prefix)
+    record = RawRecord(topic, 0, 0, b"OLD", sender.serializer(old, topic), tuple(cloudevent_headers(old, "ma")), 0)
+    handled: list[bool] = []
+    consumer = Consumer(
+        ConsumerSettings(
+            bootstrap_servers=kafka_bootstrap,
+            registry_url=registry_url,
+            agent="tester",
+            group=group,
+            topic_prefix=prefix,
+            state_dir=str(tmp_path),
+        ),
+        producer=sender,
+    )
+    consumer.add_handler(SignalGenerated, lambda event, ctx: handled.append(ctx.replayed))
+    running = Background(consumer)
+    dlq = dlq_topic(topic, group)
+    try:
+        ensure_dlq_topics(kafka_bootstrap, [dlq, replay_topic(topic, group)])
+        headers = dead_letter_headers(
+            record,
+            group=group,
+            reason="non-retryable",
+            error=NonRetryableError("later"),
+            attempts=1,
+            first_failure=two_hours_ago.timestamp(),
+            last_failure=two_hours_ago.timestamp(),
+        )
+        sender.send_raw(dlq, record.key, record.value, headers).result(timeout=30)
+        assert 0 == main(["dlq", "replay", dlq, "--bootstrap-servers", kafka_bootstrap, "--yes"])
+        wait_for(lambda: handled == [True], 60, "the replayed signal")
+    finally:
+        running.stop()
+        sender.close()
+    hop = {"topic": topic, "source_agent": "market-analysis", "group": group}
+    age = {"topic": topic, "group": group}
+    count, hop_sum = (REGISTRY.get_sample_value(f"tradewire_hop_latency_seconds_{s}", hop) for s in ("count", "sum"))
+    age_count, age_sum = (
+        REGISTRY.get_sample_value(f"tradewire_replayed_event_age_seconds_{s}", age) for s in ("count", "sum")
+    )
+    assert (1.0, True, 1.0, True) == (count, (hop_sum or 0) < 3600, age_count, (age_sum or 0) >= 7200)
+
+
+def test_replaying_a_reference_whose_record_retention_removed_says_so_and_fails(
+    kafka_bootstrap: str, unique: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A too-large reference to offset 0 of a topic whose log now starts at 1 (as after retention): `dlq replay`
+    says per dead letter that the record is gone and why, counts it, replays the other dead letter, and exits 1;
+    the audit record lists it as unresolved."""
+    source = f"t{unique}.big"
+    group = "g"
+    create_topics(kafka_bootstrap, 1, source)
+    dlq, target = dlq_topic(source, group), replay_topic(source, group)
+    ensure_dlq_topics(kafka_bootstrap, [dlq, target])
+    producer = Producer(ProducerSettings(bootstrap_servers=kafka_bootstrap, agent="test"))
+    for key in (b"first", b"second"):
+        producer.send_raw(source, key, key * 1000, []).result(timeout=30)
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    [deleted] = admin.delete_records([TopicPartition(source, 0, 1)]).values()
+    deleted.result(timeout=30)
+    for offset, key in ((0, b"first"), (1, b"second")):
+        record = RawRecord(source, 0, offset, key, key * 1000, (), 0)
+        reference_key, headers = reference_dead_letter(
+            record,
+            group=group,
+            reason="poison",
+            error=ValueError("bad"),
+            attempts=0,
+            first_failure=NEW_YEAR,
+            last_failure=NEW_YEAR,
+            write_error="Broker: Message size too large",
+        )
+        producer.send_raw(dlq, reference_key, None, headers).result(timeout=30)
+    producer.close()
+    assert 1 == main(["dlq", "replay", dlq, "--bootstrap-servers", kafka_bootstrap, "--yes"])
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert f"not replayed: {dlq}[0]@0 {source}[0]@0 too-large key='first' -> {target}: {source}[0]@0 is gone: " in err
+    assert "retention removed it (the partition now starts at 1)" in err
+    assert "1 too-large reference(s) cannot be replayed: their records are gone from the source topic" in err
+    assert f"replayed 1 dead letter(s) of {dlq} to {target} (1)" in captured.out
+    assert [(b"second", b"second" * 1000)] == [(m.key(), m.value()) for m in read_topic(kafka_bootstrap, target)]
+    [audit] = audit_records(kafka_bootstrap, dlq)
+    assert ([1], [(0, True)]) == (
+        [entry["offset"] for entry in audit["replayed"]],  # type: ignore[attr-defined]
+        [(entry["offset"], entry["gone"]) for entry in audit["unresolved"]],  # type: ignore[attr-defined]
+    )

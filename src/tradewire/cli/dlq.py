@@ -1,15 +1,20 @@
 """`tradewire dlq ls | show | replay`: the on-call engineer's view of dead letters, and their replay.
 
-`ls` counts the dead letters of every DLQ topic by reason; `show` prints them, values
-decoded through the registry when possible and raw otherwise; `replay` sends the picked
-ones back to the group that failed them (never to other groups), with a progress bar
-and an audit record. Exit codes: 0 done, 1 Kafka or a replay failed, 2 bad options.
+`ls` counts the dead letters of every DLQ topic by reason, and how many are open or were
+already replayed (from the audit topic); `show` prints them, values decoded through the
+registry when possible and raw otherwise (a `too-large` reference says where its record
+is); `replay` sends the picked ones back to the group that failed them (never to other
+groups), with a progress bar and an audit record, and asks before replaying any a second
+time. `show` and `replay` take DLQ topics only (`TOPIC.dlq.GROUP`). Exit codes: 0 done,
+1 Kafka or a replay failed (or a reference's record is gone), 2 bad options or a refusal.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,10 +33,13 @@ from tradewire.dlq import (
     DeadLetterFilter,
     MalformedDeadLetterError,
     ReplayReport,
+    is_dlq_topic,
+    is_replay_topic,
     list_dlq_topics,
     parse_instant,
     parse_offset_range,
     read_dead_letters,
+    read_replay_history,
     replay,
     replay_target,
     summarize,
@@ -153,21 +161,42 @@ def _when(moment: datetime.datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment is not None else "-"
 
 
+def _require_dlq_topic(topic: str) -> None:
+    """Refuse, at once, a topic that is not a dead-letter topic."""
+    if is_dlq_topic(topic):
+        return
+    what = "a replay topic (TOPIC.replay.GROUP)" if is_replay_topic(topic) else "not a dead-letter topic"
+    raise click.UsageError(
+        f"{topic} is {what}: `dlq show` and `dlq replay` take a DLQ topic, named TOPIC.dlq.GROUP "
+        "(`tradewire dlq ls` lists them)"
+    )
+
+
 # -- ls -------------------------------------------------------------------------------------------
 @dlq.command("ls")
 @_connection_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_command(bootstrap_servers: str, timeout: float, output_format: str) -> int:
-    """List every DLQ topic (*.dlq.*) with its dead letters counted by reason."""
-    summaries = [
-        summarize(bootstrap_servers, topic, timeout=timeout)
-        for topic in list_dlq_topics(bootstrap_servers, timeout=timeout)
-    ]
+    """List every DLQ topic (*.dlq.*) with its dead letters counted by reason, and how many of them are
+    open and how many were already replayed (as the audit topic records)."""
+    topics = list_dlq_topics(bootstrap_servers, timeout=timeout)
+    history = read_replay_history(bootstrap_servers, dlq_topics=topics, timeout=timeout)
+    summaries = [summarize(bootstrap_servers, topic, timeout=timeout, history=history) for topic in topics]
     if output_format == "json":
         for summary in summaries:
             click.echo(json.dumps(summary.to_json(), sort_keys=True))
     elif summaries:
-        table = Table("DLQ topic", "source topic", "group", "total", *REASONS, "oldest failure", "newest failure")
+        table = Table(
+            "DLQ topic",
+            "source topic",
+            "group",
+            "total",
+            *REASONS,
+            "open",
+            "replayed",
+            "oldest failure",
+            "newest failure",
+        )
         for summary in summaries:
             table.add_row(
                 summary.topic,
@@ -175,12 +204,18 @@ def list_command(bootstrap_servers: str, timeout: float, output_format: str) -> 
                 escape(summary.group),
                 str(summary.total),
                 *(str(summary.by_reason[reason]) for reason in REASONS),
+                str(summary.open),
+                str(summary.replayed),
                 _when(summary.oldest),
                 _when(summary.newest),
             )
         console_out().print(table)
     total = sum(summary.total for summary in summaries)
-    console_err().print(f"{total} dead letter(s) in {len(summaries)} DLQ topic(s) at {bootstrap_servers}")
+    still_open = sum(summary.open for summary in summaries)
+    console_err().print(
+        f"{total} dead letter(s) in {len(summaries)} DLQ topic(s) at {bootstrap_servers}, {still_open} open "
+        f"(never replayed)"
+    )
     malformed = sum(summary.malformed for summary in summaries)
     if malformed:
         console_err().print(f"[yellow]{malformed} record(s) in DLQ topics are not dead letters[/] (see `dlq show`)")
@@ -210,6 +245,8 @@ class _Decoder:
 
     def decode(self, letter: DeadLetter) -> _Decoded:
         value, topic = letter.record.value, letter.source_topic
+        if letter.reference is not None:
+            return _Decoded(problem=f"a too-large reference: the value stays on {_where(letter)}")
         if value is None:
             return _Decoded(problem="the record has no value (a tombstone)")
         if self.registry is None:
@@ -233,6 +270,15 @@ class _Decoder:
             return _Decoded(problem=self.problem)
         except RegistryError as error:
             return _Decoded(problem=f"the registry cannot tell: {error}")
+
+
+def _where(letter: DeadLetter) -> str:
+    record = letter.record
+    return f"{record.topic}[{record.partition}]@{record.offset}"
+
+
+def _bytes(size: int) -> str:
+    return "none" if size < 0 else f"{size} bytes"
 
 
 def _text(data: bytes | None) -> str:
@@ -260,7 +306,7 @@ def _letter_json(letter: DeadLetter, decoded: _Decoded) -> dict[str, Any]:
             "raw_text": raw.decode("utf-8", "backslashreplace") if raw is not None else None,
             "decode_error": decoded.problem,
         }
-    return {
+    shown: dict[str, Any] = {
         "dlq": {"topic": letter.dlq_topic, "partition": letter.dlq_partition, "offset": letter.dlq_offset},
         "source": {
             "topic": record.topic,
@@ -283,24 +329,67 @@ def _letter_json(letter: DeadLetter, decoded: _Decoded) -> dict[str, Any]:
         "value": value,
         "replay_to": replay_target(letter),
     }
+    if not letter.headers_kept:
+        shown["headers_kept"] = False
+    reference = letter.reference
+    if reference is not None:
+        shown["value"] = {"in_source_topic": True, "bytes": reference.value_bytes}
+        shown["reference"] = {
+            "original_reason": reference.original_reason,
+            "key_bytes": reference.key_bytes,
+            "value_bytes": reference.value_bytes,
+            "headers_bytes": reference.headers_bytes,
+            "size_bytes": reference.size,
+            "key_kept": reference.key_kept,
+            "headers_kept": letter.headers_kept,
+            "write_error": reference.write_error,
+        }
+    return shown
+
+
+def _produced(timestamp_ms: int) -> str:
+    try:
+        return datetime.datetime.fromtimestamp(timestamp_ms / 1000, datetime.UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, OSError, ValueError):  # a timestamp no datetime can hold
+        return f"{timestamp_ms} ms since the epoch"
 
 
 def _letter_text(letter: DeadLetter, decoded: _Decoded) -> Iterable[str]:
     record = letter.record
+    reference = letter.reference
     yield (
         f"{letter.dlq_topic}[{letter.dlq_partition}]@{letter.dlq_offset}  <-  "
         f"{record.topic}[{record.partition}]@{record.offset}  (group {letter.group})"
     )
-    yield f"  reason:    {letter.reason}, after {letter.attempts} attempt(s)"
+    if reference is not None:
+        yield (
+            f"  reason:    too-large: a reference to a record of {reference.size} bytes that its DLQ topic could "
+            f"not take (it failed as {reference.original_reason}, after {letter.attempts} attempt(s))"
+        )
+        yield f"  refused:   {reference.write_error}"
+    else:
+        yield f"  reason:    {letter.reason}, after {letter.attempts} attempt(s)"
     yield f"  error:     {letter.error_class}: {letter.error_message}"
     yield f"  failed:    first {letter.first_failure.isoformat()}, last {letter.last_failure.isoformat()}"
-    produced = datetime.datetime.fromtimestamp(record.timestamp_ms / 1000, datetime.UTC)
-    yield f"  produced:  {produced.isoformat(timespec='milliseconds')}"
-    yield f"  key:       {_text(record.key)}"
+    yield f"  produced:  {_produced(record.timestamp_ms)}"
+    if reference is not None and not reference.key_kept:
+        yield f"  key:       (not kept: {_bytes(reference.key_bytes)}; it is in the record)"
+    else:
+        yield f"  key:       {_text(record.key)}"
     yield f"  replay to: {replay_target(letter)}"
-    yield "  headers:" + ("" if record.headers else " (none)")
+    if not letter.headers_kept:
+        dropped = f"{reference.headers_bytes} bytes" if reference is not None else "their names were unreadable"
+        yield f"  headers:   (not kept: {dropped})"
+    else:
+        yield "  headers:" + ("" if record.headers else " (none)")
     for name, data in record.headers:
         yield f"    {name}: {_text(data)}"
+    if reference is not None:
+        yield (
+            f"  value:     not in the DLQ: {_bytes(reference.value_bytes)} at {_where(letter)}, which keeps it until "
+            "retention removes it; `tradewire dlq replay` reads it from there"
+        )
+        return
     if decoded.event is not None:
         yield f"  value ({decoded.event.__avro_name__}):"
         for line in _json_event(decoded.event).splitlines():
@@ -350,7 +439,9 @@ def show(
     output_format: str,
     **criteria: Any,
 ) -> int:
-    """Print the dead letters of TOPIC: origin, reason, error, attempts, times, headers and value."""
+    """Print the dead letters of TOPIC (a DLQ topic, TOPIC.dlq.GROUP): origin, reason, error, attempts,
+    times, headers and value (a too-large reference: where the record is, and its size)."""
+    _require_dlq_topic(topic)
     filters = _filters(**criteria)
     letters = read_dead_letters(
         bootstrap_servers, topic, filters=filters, on_malformed=_warn_malformed, timeout=timeout
@@ -372,11 +463,33 @@ def show(
 
 
 # -- replay ---------------------------------------------------------------------------------------
+REPLAY_MESSAGE_MAX_BYTES = 1_000_000_000
+"""The replay tool's `message.max.bytes` (librdkafka's largest): it sends records as large as their replay
+topic takes, which is sized for its source topic; the broker is the judge."""
+
+
+def _replayed_before(report: ReplayReport) -> str:
+    """How many of the picked dead letters were replayed before, and when (the last replay of each)."""
+    when = Counter(times[-1].isoformat(timespec="seconds") for _, times in report.already_replayed)
+    shown = ", ".join(f"{count} last on {moment}" for moment, count in sorted(when.items())[-5:])
+    more = f" and {len(when) - 5} more time(s)" if len(when) > 5 else ""
+    return (
+        f"{len(report.already_replayed)} of the {len(report.selected)} dead letter(s) picked were already "
+        f"replayed ({shown}{more})"
+    )
+
+
 def _confirm(report: ReplayReport) -> bool:
     targets = ", ".join(f"{target} ({count})" for target, count in report.targets.items())
-    return click.confirm(
-        f"Replay {len(report.selected)} dead letter(s) of {report.dlq_topic} to {targets}?", abort=True, err=True
-    )
+    question = f"Replay {sum(report.targets.values())} dead letter(s) of {report.dlq_topic} to {targets}?"
+    if report.already_replayed:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise click.UsageError(
+                f"{_replayed_before(report)}; nobody can confirm replaying them again (stdin is not a terminal): "
+                "pass --yes to replay them anyway, or --skip-replayed to leave them out"
+            )
+        question = f"{_replayed_before(report)}. {question} (--skip-replayed leaves those out)"
+    return click.confirm(question, abort=True, err=True)
 
 
 def _describe(letter: DeadLetter) -> str:
@@ -391,19 +504,42 @@ def _describe(letter: DeadLetter) -> str:
 @dlq.command("replay")
 @click.argument("topic")
 @_connection_options
-@click.option("--dry-run", is_flag=True, help="Produce nothing and write no audit record; list what would be replayed.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Produce nothing and write no audit record; list what would be replayed (and which were replayed before).",
+)
 @_filter_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--skip-replayed", is_flag=True, help="Leave out the dead letters the audit topic says were already replayed."
+)
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Do not ask for confirmation, even to replay dead letters a second time (required then when stdin is "
+    "not a terminal).",
+)
 def replay_command(
-    topic: str, bootstrap_servers: str, timeout: float, dry_run: bool, yes: bool, **criteria: Any
+    *,
+    topic: str,
+    bootstrap_servers: str,
+    timeout: float,
+    dry_run: bool,
+    skip_replayed: bool,
+    yes: bool,
+    **criteria: Any,
 ) -> int:
-    """Replay the dead letters of TOPIC to the group that failed them (its TOPIC.replay.GROUP topic only)."""
+    """Replay the dead letters of TOPIC (a DLQ topic, TOPIC.dlq.GROUP) to the group that failed them (its
+    TOPIC.replay.GROUP topic only). A too-large reference replays its record, read from its source topic.
+    Asks before replaying dead letters that were replayed before."""
+    _require_dlq_topic(topic)
     filters = _filters(**criteria)
     err = console_err()
     settings = ProducerSettings(
         bootstrap_servers=bootstrap_servers,
         agent="tradewire-dlq",
         delivery_timeout_ms=int(timeout * 1000),
+        message_max_bytes=REPLAY_MESSAGE_MAX_BYTES,
         extra={"logger": KAFKA_LOG},
     )
     producer = Producer(settings)
@@ -426,6 +562,7 @@ def replay_command(
             progress=advance,
             confirm=None if (yes or dry_run) else _confirm,
             on_malformed=_warn_malformed,
+            skip_replayed=skip_replayed,
             timeout=timeout,
         )
     finally:
@@ -437,24 +574,52 @@ def replay_command(
 def _report(report: ReplayReport) -> int:
     err = console_err()
     targets = ", ".join(f"{target} ({count})" for target, count in report.targets.items()) or "nowhere"
+    unresolved = {(item.letter.dlq_partition, item.letter.dlq_offset): item for item in report.unresolved}
+    before = {(letter.dlq_partition, letter.dlq_offset): times for letter, times in report.already_replayed}
     if report.dry_run:
         for letter in report.selected:
-            click.echo(_describe(letter))
+            position = (letter.dlq_partition, letter.dlq_offset)
+            note = ""
+            if position in before:
+                note += f"  (replayed before, last {before[position][-1].isoformat(timespec='seconds')})"
+            if position in unresolved:
+                note += f"  (cannot be replayed: {unresolved[position].reason})"
+            click.echo(_describe(letter) + note)
         err.print(
-            f"dry run: {len(report.selected)} dead letter(s) of {report.dlq_topic} would be replayed to {targets}; "
-            "nothing produced, no audit record written"
+            f"dry run: {sum(report.targets.values())} dead letter(s) of {report.dlq_topic} would be replayed to "
+            f"{targets}; nothing produced, no audit record written"
         )
+        _print_notes(report)
         return EXIT_OK
     if not report.selected:
         err.print(f"no dead letter of {report.dlq_topic} matches; nothing replayed")
+        _print_notes(report)
         return EXIT_OK
+    for item in report.unresolved:
+        err.print(f"[red]not replayed:[/] {escape(_describe(item.letter))}: {escape(item.reason)}")
     for letter, problem in report.failed:
         err.print(f"[red]not replayed:[/] {escape(_describe(letter))}: {escape(problem)}")
     click.echo(f"replayed {len(report.replayed)} dead letter(s) of {report.dlq_topic} to {targets}")
     if report.audit is not None:
         audit = report.audit
         click.echo(f"audit record: {audit.topic}[{audit.partition}]@{audit.offset}")
+    _print_notes(report)
     if report.failed:
         err.print(f"[red]{len(report.failed)} of {len(report.selected)} replay(s) were not acknowledged[/]")
-        return EXIT_FAILURE
-    return EXIT_OK
+    return EXIT_FAILURE if report.failed or report.unresolved else EXIT_OK
+
+
+def _print_notes(report: ReplayReport) -> None:
+    err = console_err()
+    if report.already_replayed:
+        err.print(_replayed_before(report))
+    if report.skipped_replayed:
+        err.print(f"{report.skipped_replayed} dead letter(s) replayed before were left out (--skip-replayed)")
+    gone = sum(1 for item in report.unresolved if item.gone)
+    if gone:
+        err.print(
+            f"[red]{gone} too-large reference(s) cannot be replayed: their records are gone from the source topic[/]"
+        )
+    unreadable = len(report.unresolved) - gone
+    if unreadable:
+        err.print(f"[red]{unreadable} too-large reference(s) whose records could not be read now[/]")

@@ -13,15 +13,21 @@ consumer.run()                           # until SIGTERM: drains, commits, close
 Guarantees (see DESIGN.md): an offset is committed only when every earlier offset of its
 partition is done: handled, skipped as a duplicate of an event id this group already
 handled (24 h), or acknowledged by the dead-letter topic. Poison records (bad magic byte,
-unknown schema id, undecodable, wrong type) go to the DLQ at once; handler failures are
-retried with exponential backoff and full jitter (1, 2, 4, 8 s), then dead-lettered; a
-`NonRetryableError` goes at once. While a record waits for its retry, only later records
-with the same key wait; a partition with too many waiting records is paused, and the poll
-loop never blocks, so `max.poll.interval.ms` is never exceeded.
+unknown schema id, undecodable, wrong type, no value, header names that are not UTF-8) go to
+the DLQ at once; handler failures (anything a handler raises, SystemExit and KeyboardInterrupt
+included, or a broken `ctx.sent`) are retried with exponential backoff and full jitter (1, 2,
+4, 8 s), then dead-lettered; a `NonRetryableError` goes at once. A dead letter too large for
+its DLQ topic is written as a `too-large` reference; one that cannot be written now is tried
+again after a backoff (0.5 s doubling to 30 s) while its offset stays uncommitted: nothing a
+single record does is raised out of `run()` (see `tradewire.consumer.dead_letters`). While
+a record waits for its retry, only later records with the same key wait; a partition with too
+many waiting records is paused, and the poll loop never blocks, so `max.poll.interval.ms` is
+never exceeded.
 """
 
 from __future__ import annotations
 
+import datetime
 import heapq
 import itertools
 import logging
@@ -41,13 +47,30 @@ from confluent_kafka import TopicPartition
 
 from tradewire.avro.record import Event
 from tradewire.consumer.context import MessageContext
+from tradewire.consumer.dead_letters import FULL, PendingDeadLetter, retry_delay
 from tradewire.consumer.partitions import Job, PartitionState
 from tradewire.consumer.runner import Call, HandlerRunner
 from tradewire.dedup import IdempotencyStore, open_store
-from tradewire.dlq import dead_letter_headers, dlq_topic, ensure_dlq_topics, replay_topic, source_of
-from tradewire.errors import NonRetryableError, PoisonMessageError, RawRecord, RegistryError, RegistryUnavailableError
+from tradewire.dlq import (
+    DeadLetterError,
+    FailureReason,
+    describe_error,
+    dlq_topic,
+    ensure_dlq_topics,
+    replay_topic,
+    source_of,
+)
+from tradewire.dlq.replay import HEADER_REPLAYED_AT
+from tradewire.errors import (
+    NonRetryableError,
+    PoisonMessageError,
+    ProduceError,
+    RawRecord,
+    RegistryError,
+    RegistryUnavailableError,
+)
 from tradewire.logs import context_with, log_context
-from tradewire.metadata import parse_root_time
+from tradewire.metadata import parse_header_time, parse_root_time
 from tradewire.metrics import (
     CLOCK_SKEW,
     CONSUMED,
@@ -57,6 +80,7 @@ from tradewire.metrics import (
     HANDLER_DURATION,
     HOP_LATENCY,
     PARKED,
+    REPLAYED_AGE,
     cached,
     serve_from_env,
 )
@@ -103,13 +127,36 @@ class _Route:
 
 
 def _headers(message: confluent_kafka.Message) -> tuple[tuple[str, bytes], ...]:
-    """The record's headers with a null value read as b"" (checked in C first: the usual record has none)."""
+    """The record's headers with a null value read as b"" (checked in C first: the usual record has none).
+
+    Called once per message: confluent-kafka cannot read a header name that is not UTF-8; `headers()`
+    then raises SystemError (from a UnicodeDecodeError) and leaves the message's headers broken, so
+    that asking again could crash the interpreter (see `tradewire.dlq.message_headers`)."""
     raw: Any = message.headers()
     if not raw:
         return ()
     if all(map(_VALUE, raw)):
         return tuple(raw)
     return tuple((str(name), value if isinstance(value, bytes) else (value or "").encode()) for name, value in raw)
+
+
+def _broken_sends(context: MessageContext) -> TypeError | None:
+    """Why `context.sent` cannot be trusted (a handler replaced it or put something else in it), if so."""
+    sent: object = context.sent
+    if isinstance(sent, list) and all(isinstance(delivery, Delivery) for delivery in sent):
+        return None
+    return TypeError(
+        f"the handler left ctx.sent as {type(sent).__name__} holding something other than deliveries; "
+        "send with ctx.send and leave ctx.sent alone"
+    )
+
+
+def _unreadable_headers(error: BaseException) -> str:
+    cause = error.__cause__ or error.__context__ or error
+    return (
+        f"a header name is not UTF-8 ({describe_error(cause)}): confluent-kafka cannot read the record's "
+        "headers, so they are not kept"
+    )
 
 
 class _RecordFields(Mapping[str, Any]):
@@ -176,7 +223,8 @@ class Consumer:
         self._ready: deque[Job] = deque()
         self._retries: list[tuple[float, int, Job]] = []
         self._sequence = itertools.count()
-        self._acks: queue.SimpleQueue[tuple[Job, Delivery, str, BaseException]] = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[Job, Delivery]] = queue.SimpleQueue()
+        self._dead_letter_retries: list[tuple[float, int, Job]] = []
         self._outputs: queue.SimpleQueue[tuple[Job, str, str, BaseException | None]] = queue.SimpleQueue()
         self._runner = HandlerRunner(f"tradewire-handler-{settings.agent}")
         self._stopping = threading.Event()
@@ -324,17 +372,22 @@ class Consumer:
         state = self._partitions.get((topic, partition))
         if state is None:
             return  # revoked between fetch and delivery: the next owner reads it
+        unreadable = ""
+        try:
+            headers = _headers(message)
+        except (SystemError, UnicodeDecodeError) as error:  # a header name that is not UTF-8 (see _headers)
+            headers, unreadable = (), _unreadable_headers(error)
         record = RawRecord(
             topic,
             partition,
             message.offset() or 0,
             message.key(),
             message.value(),
-            _headers(message),
+            headers,
             message.timestamp()[1],
         )
         self.stats.received += 1
-        job = Job(record, received=time.monotonic(), replayed=".replay." in topic)
+        job = Job(record, received=time.monotonic(), replayed=".replay." in topic, unreadable_headers=unreadable)
         if state.add(job):
             self._ready.append(job)
 
@@ -406,9 +459,9 @@ class Consumer:
                 job.attempts + 1,
                 self.group,
                 event,
-                self.producer,
+                self._live_producer(),
                 job.replayed,
-                parse_root_time(record.headers) or event.metadata.produced_at,
+                self._root_time(job, event),
             )
             route = self._routes[source]
             fields = self._fields(job)
@@ -429,7 +482,7 @@ class Consumer:
         """On the handler thread: the hop ends when the handler starts (not when its batch did)."""
         if not job.hop_observed:
             job.hop_observed = True
-            self._observe_hop(event, source)
+            self._observe_hop(event, source, job)
         return handle(event, context)
 
     def _run_handlers(
@@ -440,6 +493,10 @@ class Consumer:
             cached(HANDLER_DURATION, source, self.group).observe(duration)
         handled: list[tuple[Job, PartitionState, str, str]] = []
         for job, state, source, event_id, context in runnable[: outcome.returned]:
+            broken = _broken_sends(context)
+            if broken is not None:  # the handler returned, but left ctx.sent unusable: that is a failure
+                self._failed(job, broken, self._routes[source].retry)
+                continue
             if all(delivery.done() and delivery.exception() is None for delivery in context.sent):
                 handled.append((job, state, event_id, source))
             else:
@@ -454,16 +511,26 @@ class Consumer:
         """A handler raised (or overran its timeout): dead-letter a refusal, retry anything else."""
         with log_context(**self._fields(job)):
             if isinstance(error, NonRetryableError):
-                log.warning("handler refused the event (non-retryable): %s", error)
+                log.warning("handler refused the event (non-retryable): %s", describe_error(error))
                 self._dead_letter(job, "non-retryable", error)
                 return
-            log.warning("handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, error)
+            log.warning(
+                "handler failed (attempt %d): %s: %s", job.attempts + 1, type(error).__name__, describe_error(error)
+            )
             self._retry_or_dead_letter(job, error, policy)
 
-    def _decode(self, job: Job, source: str) -> bool:
+    def _event(self, job: Job, source: str) -> Any:
+        """The record's event; DecodeFailure when it has none (unreadable headers, no value, bad bytes)."""
         assert self._deserializer is not None
+        if job.unreadable_headers:
+            raise DecodeFailure(job.unreadable_headers, "unreadable-headers")
+        if job.record.value is None:
+            raise DecodeFailure("the record has no value (a tombstone), so it carries no event", "no-value")
+        return self._deserializer(job.record.value, source)
+
+    def _decode(self, job: Job, source: str) -> bool:
         try:
-            job.event = self._deserializer(job.record.value or b"", source)
+            job.event = self._event(job, source)
         except DecodeFailure as failure:
             self.stats.poison += 1
             cached(CONSUMED, source, self.group, "poison").inc()
@@ -535,13 +602,34 @@ class Consumer:
         else:
             self._schedule_retry(job, error, counted=True, policy=policy)
 
-    def _observe_hop(self, event: Event, source: str) -> None:
+    def _observe_hop(self, event: Event, source: str, job: Job) -> None:
+        """Hop latency from the event's produced_at; a replayed event's from its replay (`tw.replay.at`),
+        with its age (from its original produced_at) measured apart. Never raises: it runs in the handler's call."""
+        now = time.time()
         metadata = event.metadata
-        hop = time.time() - metadata.produced_at.timestamp()
+        try:
+            start = produced = metadata.produced_at.timestamp()
+        except (OverflowError, OSError, ValueError):  # a produced_at no clock can hold
+            return
+        if job.replayed:
+            cached(REPLAYED_AGE, source, self.group).observe(max(0.0, now - produced))
+            replayed_at = parse_header_time(job.record.headers, HEADER_REPLAYED_AT)
+            if replayed_at is None:
+                return  # produced to the replay topic by hand, without tw.replay.at: no hop to measure
+            start = replayed_at.timestamp()
+        hop = now - start
         if hop < 0:
             cached(CLOCK_SKEW, source, self.group).inc()
             hop = 0.0
         cached(HOP_LATENCY, source, metadata.source_agent, self.group).observe(hop)
+
+    @staticmethod
+    def _root_time(job: Job, event: Event) -> datetime.datetime:
+        """Where the chain the event belongs to starts, for the events its handler sends: its root time header,
+        else its produced_at; for a replayed event, its replay (the chain starts again there)."""
+        headers = job.record.headers
+        replayed_at = parse_header_time(headers, HEADER_REPLAYED_AT) if job.replayed else None
+        return replayed_at or parse_root_time(headers) or event.metadata.produced_at
 
     def _schedule_retry(
         self, job: Job, error: BaseException, *, counted: bool, policy: RetryPolicy | None = None
@@ -580,50 +668,135 @@ class Consumer:
         self._done_since_commit += 1
 
     # -- dead letters ---------------------------------------------------------------------------
-    def _dead_letter(self, job: Job, reason: str, error: BaseException) -> None:
-        record = job.record
+    def _dead_letter(self, job: Job, reason: FailureReason, error: BaseException) -> None:
+        """Write `job`'s record to its DLQ topic (see `tradewire.consumer.dead_letters`); the record is
+        done once the broker acknowledged its dead letter, and until then its offset is not committed."""
+        state = self._partitions.get((job.record.topic, job.record.partition))
+        if state is None:
+            return  # revoked: the next owner reads the record again
         now = time.time()
         job.first_failure = job.first_failure or now
         job.last_failure = job.last_failure or now
-        headers = dead_letter_headers(
-            record,
+        job.dead_letter = PendingDeadLetter(reason, error, state, headers_kept=not job.unreadable_headers)
+        self._write_dead_letter(job)
+
+    def _live_producer(self) -> Producer:
+        """The producer, opened again when it was closed under the consumer (a handler's `ctx.producer.close()`):
+        a closed producer sends nothing and reports nothing, so dead letters would wait forever."""
+        if self.producer.closed:
+            log.error("the producer was closed while the consumer runs (by a handler?); opening a new one")
+            settings = self.settings
+            self.producer = Producer.shared(
+                settings.agent, bootstrap_servers=settings.bootstrap_servers, registry_url=settings.registry_url
+            )
+        return self.producer
+
+    def _dlq_of(self, job: Job) -> str:
+        return dlq_topic(self._source_topic(job.record.topic), self.group)
+
+    def _write_dead_letter(self, job: Job) -> None:
+        pending: PendingDeadLetter = job.dead_letter
+        key, value, headers = pending.record_to_write(
+            job.record,
             group=self.group,
-            reason=reason,  # type: ignore[arg-type]
-            error=error,
             attempts=job.attempts,
             first_failure=job.first_failure,
             last_failure=job.last_failure,
         )
-        topic = dlq_topic(self._source_topic(record.topic), self.group)
+        try:
+            delivery = self._live_producer().send_raw(self._dlq_of(job), key, value, headers)
+        except ProduceError as error:  # refused at once (too large for the producer, queue full, ...)
+            self._dead_letter_refused(job, error)
+            return
         self._awaiting_acks += 1
-        delivery = self.producer.send_raw(topic, record.key, record.value, headers)
-        delivery.add_done_callback(lambda done: self._acks.put((job, done, reason, error)))
+        delivery.add_done_callback(lambda done: self._acks.put((job, done)))
+
+    def _dead_letter_refused(self, job: Job, error: BaseException) -> None:
+        """A dead letter was not written: write a smaller form at once, or try again after a backoff
+        (its key waits meanwhile, like a record due for a retry)."""
+        pending: PendingDeadLetter = job.dead_letter
+        record = job.record
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        if pending.refused(error):
+            log.warning(
+                "the dead letter of %s is too large for %s (%s); writing a too-large reference instead%s",
+                where,
+                self._dlq_of(job),
+                describe_error(error),
+                " (without the record's key and headers)" if pending.form > 1 else "",
+            )
+            self._write_dead_letter(job)
+            return
+        delay = retry_delay(pending.failures, self._random.random())
+        log.error(
+            "the dead letter of %s was not written to %s (attempt %d, %s): %s: %s; trying again in %.1f s",
+            where,
+            self._dlq_of(job),
+            pending.failures,
+            pending.reason,
+            type(error).__name__,
+            describe_error(error),
+            delay,
+        )
+        pending.state.park(job)
+        heapq.heappush(self._dead_letter_retries, (time.monotonic() + delay, next(self._sequence), job))
+
+    def _retry_due_dead_letters(self) -> None:
+        now = time.monotonic()
+        retries = self._dead_letter_retries
+        while retries and retries[0][0] <= now and not self._stopping.is_set():
+            job = heapq.heappop(retries)[2]
+            pending: PendingDeadLetter = job.dead_letter
+            if self._partitions.get((job.record.topic, job.record.partition)) is not pending.state:
+                continue  # revoked meanwhile: its offset was not committed, the next owner reads it again
+            self._ensure_dead_letter_topics(job)
+            self._write_dead_letter(job)
+
+    def _ensure_dead_letter_topics(self, job: Job) -> None:
+        """Before writing a dead letter again: create its DLQ topic if it was deleted (bounded wait)."""
+        source = self._source_topic(job.record.topic)
+        try:
+            ensure_dlq_topics(
+                self.settings.bootstrap_servers,
+                [dlq_topic(source, self.group), replay_topic(source, self.group)],
+                timeout=5.0,
+            )
+        except (DeadLetterError, confluent_kafka.KafkaException, TimeoutError) as error:
+            log.warning("cannot check the DLQ topic of %s: %s", source, describe_error(error))
 
     def _drain_acks(self) -> None:
         while True:
             try:
-                job, delivery, reason, error = self._acks.get_nowait()
+                job, delivery = self._acks.get_nowait()
             except queue.Empty:
-                return
+                break
             self._awaiting_acks -= 1
+            pending: PendingDeadLetter = job.dead_letter
             state = self._partitions.get((job.record.topic, job.record.partition))
-            if state is None:
-                continue
+            if state is None or state is not pending.state:
+                continue  # revoked meanwhile: its offset was not committed, the next owner reads it again
             failure = delivery.exception()
             if failure is not None:
-                log.error(
-                    "dead letter for %s@%s not acknowledged (%s); retrying",
-                    job.record.topic,
-                    job.record.offset,
-                    failure,
-                )
-                self._dead_letter(job, reason, error)
+                self._dead_letter_refused(job, failure)
                 continue
+            reason = pending.written_reason
+            if pending.form != FULL:
+                record = job.record
+                log.warning(
+                    "wrote a too-large reference to %s for %s[%d]@%d (%s): the record stays on its source topic "
+                    "until retention; `tradewire dlq replay` reads it from there",
+                    self._dlq_of(job),
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    pending.reason,
+                )
             self.stats.dead_lettered[reason] = self.stats.dead_lettered.get(reason, 0) + 1
             source = self._source_topic(job.record.topic)
             cached(DLQ_WRITES, source, self.group, reason).inc()
             cached(CONSUMED, source, self.group, "dead_lettered").inc()
             self._done(job, state)
+        self._retry_due_dead_letters()
 
     # -- commits and flow control -------------------------------------------------------------------
     def _maybe_commit(self, *, force: bool = False, only: set[tuple[str, int]] | None = None) -> None:

@@ -33,6 +33,10 @@ class Job:
     replayed: bool = False
     waiting: bool = False
     hop_observed: bool = False
+    dead_letter: Any = None
+    """On its way to the DLQ: a `tradewire.consumer.dead_letters.PendingDeadLetter`."""
+    unreadable_headers: str = ""
+    """Why the record's headers could not be read (it is poison), when they could not."""
 
     @property
     def key(self) -> object:

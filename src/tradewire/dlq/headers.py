@@ -5,6 +5,12 @@ back into a `DeadLetter`. The original headers come first, unchanged; the `tw.dl
 headers follow, and when a record already carries some (a dead letter dead-lettered
 again) they are kept and the new ones appended: the reader takes the last occurrence.
 Error messages are scrubbed of secrets (`scrub`) and cut to 2 KiB.
+
+A dead letter its DLQ topic (or the producer) refuses as too large is written instead as a
+*reference* (`reference_dead_letter`): reason `too-large`, no value, the key only when it is
+small, the original headers only when they are small, and `tw.dlq.original.*` headers with
+the original reason and sizes, and `tw.dlq.write.error` with the refusal. The record itself
+stays on its source topic (until retention), where `tw.dlq.topic/partition/offset` point.
 """
 
 from __future__ import annotations
@@ -23,31 +29,52 @@ from tradewire.errors import RawRecord
 
 __all__ = [
     "DLQ_HEADER_PREFIX",
+    "FAILURE_REASONS",
     "HEADER_ATTEMPTS",
     "HEADER_ERROR_CLASS",
     "HEADER_ERROR_MESSAGE",
     "HEADER_FIRST_FAILURE",
     "HEADER_GROUP",
+    "HEADER_HEADERS_KEPT",
+    "HEADER_KEY_KEPT",
     "HEADER_LAST_FAILURE",
     "HEADER_OFFSET",
+    "HEADER_ORIGINAL_HEADERS_BYTES",
+    "HEADER_ORIGINAL_KEY_BYTES",
+    "HEADER_ORIGINAL_REASON",
+    "HEADER_ORIGINAL_VALUE_BYTES",
     "HEADER_PARTITION",
     "HEADER_REASON",
     "HEADER_TIMESTAMP",
     "HEADER_TOPIC",
+    "HEADER_WRITE_ERROR",
     "MAX_ERROR_MESSAGE_BYTES",
+    "MAX_REFERENCE_HEADERS_BYTES",
+    "MAX_REFERENCE_KEY_BYTES",
     "REASONS",
     "DeadLetter",
     "DeadLetterReason",
+    "FailureReason",
+    "Reference",
     "dead_letter_headers",
+    "describe_error",
+    "headers_size",
     "last_header",
+    "message_headers",
     "parse_dead_letter",
+    "reference_dead_letter",
     "scrub",
 ]
 
-DeadLetterReason = Literal["poison", "exhausted", "non-retryable"]
-"""Why a record was dead-lettered: undecodable, retries used up, or a handler said retrying cannot help."""
+FailureReason = Literal["poison", "exhausted", "non-retryable"]
+"""Why a record failed: undecodable, retries used up, or a handler said retrying cannot help."""
+
+DeadLetterReason = Literal["poison", "exhausted", "non-retryable", "too-large"]
+"""Why a record was dead-lettered: a `FailureReason`, or `too-large`: the dead letter is a reference
+to the record, which was too large for its DLQ topic (see `reference_dead_letter`)."""
 
 REASONS: Final[tuple[DeadLetterReason, ...]] = get_args(DeadLetterReason)
+FAILURE_REASONS: Final[tuple[FailureReason, ...]] = get_args(FailureReason)
 
 DLQ_HEADER_PREFIX = "tw.dlq."
 HEADER_TOPIC = "tw.dlq.topic"
@@ -61,6 +88,21 @@ HEADER_ERROR_MESSAGE = "tw.dlq.error.message"
 HEADER_ATTEMPTS = "tw.dlq.attempts"
 HEADER_FIRST_FAILURE = "tw.dlq.first.failure"
 HEADER_LAST_FAILURE = "tw.dlq.last.failure"
+HEADER_ORIGINAL_REASON = "tw.dlq.original.reason"
+"""A reference's: why the record failed (poison, exhausted, non-retryable)."""
+HEADER_ORIGINAL_KEY_BYTES = "tw.dlq.original.key.bytes"
+"""A reference's: the size of the record's key (-1: no key)."""
+HEADER_ORIGINAL_VALUE_BYTES = "tw.dlq.original.value.bytes"
+"""A reference's: the size of the record's value (-1: no value)."""
+HEADER_ORIGINAL_HEADERS_BYTES = "tw.dlq.original.headers.bytes"
+"""A reference's: the size of the record's headers (names and values)."""
+HEADER_KEY_KEPT = "tw.dlq.original.key.kept"
+"""A reference's: `true` when its key is the record's, `false` when the key was too large to keep."""
+HEADER_HEADERS_KEPT = "tw.dlq.original.headers.kept"
+"""`false` when the record's own headers are not in the dead letter (too large for a reference, or
+unreadable); absent (true) otherwise."""
+HEADER_WRITE_ERROR = "tw.dlq.write.error"
+"""A reference's: why the dead letter could not be written as it was (the producer's or broker's refusal)."""
 _REQUIRED = (
     HEADER_TOPIC,
     HEADER_PARTITION,
@@ -77,6 +119,12 @@ _REQUIRED = (
 
 MAX_ERROR_MESSAGE_BYTES = 2048
 """The error message header is cut to this many UTF-8 bytes (ending in '…' when cut)."""
+
+MAX_REFERENCE_KEY_BYTES = 1024
+"""A reference keeps the record's key when it has at most this many bytes."""
+
+MAX_REFERENCE_HEADERS_BYTES = 8192
+"""A reference keeps the record's headers when they have at most this many bytes (names and values)."""
 
 _HIDDEN = "***"
 _AUTHORIZATION = re.compile(
@@ -113,6 +161,28 @@ def _cut(text: str, limit: int) -> str:
     return encoded[: limit - len(ellipsis.encode())].decode("utf-8", "ignore") + ellipsis
 
 
+def describe_error(error: BaseException) -> str:
+    """`str(error)`, else `repr(error)` when that is empty, never raising: an exception whose own
+    `__str__` or `__repr__` raises is described by its type and what that raised."""
+    problem: Exception | None = None
+    for render in (str, repr):
+        try:
+            text = render(error)
+        except Exception as broken:  # a handler's exception may be broken in any way; it is described still
+            problem = problem or broken
+            continue
+        if text:
+            return text
+    if problem is None:
+        return type(error).__qualname__
+    return f"<{type(error).__qualname__}: its __str__ and __repr__ raised {type(problem).__qualname__}>"
+
+
+def headers_size(headers: Sequence[tuple[str, bytes | None]]) -> int:
+    """The bytes of `headers`: every name (UTF-8) and value."""
+    return sum(len(name.encode("utf-8", "surrogateescape")) + len(value or b"") for name, value in headers)
+
+
 def _iso(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="microseconds")
 
@@ -121,21 +191,46 @@ def dead_letter_headers(
     record: RawRecord,
     *,
     group: str,
+    reason: FailureReason,
+    error: BaseException,
+    attempts: int,
+    first_failure: float,
+    last_failure: float,
+    headers_kept: bool = True,
+) -> list[tuple[str, bytes]]:
+    """The headers of `record`'s dead letter: its own headers unchanged, then the `tw.dlq.*` ones.
+
+    `first_failure` and `last_failure` are Unix times in seconds (`time.time()`). `headers_kept`
+    False says the record had headers that could not be read (they are not in `record`).
+    """
+    if reason not in FAILURE_REASONS:
+        raise ValueError(f"dead-letter reason must be one of {', '.join(FAILURE_REASONS)}, not {reason!r}")
+    added = _failure_headers(
+        record,
+        group=group,
+        reason=reason,
+        error=error,
+        attempts=attempts,
+        first_failure=first_failure,
+        last_failure=last_failure,
+    )
+    if not headers_kept:
+        added.append((HEADER_HEADERS_KEPT, "false"))
+    return [*record.headers, *((name, value.encode()) for name, value in added)]
+
+
+def _failure_headers(
+    record: RawRecord,
+    *,
+    group: str,
     reason: DeadLetterReason,
     error: BaseException,
     attempts: int,
     first_failure: float,
     last_failure: float,
-) -> list[tuple[str, bytes]]:
-    """The headers of `record`'s dead letter: its own headers unchanged, then the `tw.dlq.*` ones.
-
-    `first_failure` and `last_failure` are Unix times in seconds (`time.time()`).
-    """
-    if reason not in REASONS:
-        raise ValueError(f"dead-letter reason must be one of {', '.join(REASONS)}, not {reason!r}")
+) -> list[tuple[str, str]]:
     error_type = type(error)
-    message = _cut(scrub(str(error) or repr(error)), MAX_ERROR_MESSAGE_BYTES)
-    added = [
+    return [
         (HEADER_TOPIC, record.topic),
         (HEADER_PARTITION, str(record.partition)),
         (HEADER_OFFSET, str(record.offset)),
@@ -143,12 +238,76 @@ def dead_letter_headers(
         (HEADER_GROUP, group),
         (HEADER_REASON, reason),
         (HEADER_ERROR_CLASS, f"{error_type.__module__}.{error_type.__qualname__}"),
-        (HEADER_ERROR_MESSAGE, message),
+        (HEADER_ERROR_MESSAGE, _cut(scrub(describe_error(error)), MAX_ERROR_MESSAGE_BYTES)),
         (HEADER_ATTEMPTS, str(attempts)),
         (HEADER_FIRST_FAILURE, _iso(first_failure)),
         (HEADER_LAST_FAILURE, _iso(last_failure)),
     ]
-    return [*record.headers, *((name, value.encode()) for name, value in added)]
+
+
+def reference_dead_letter(
+    record: RawRecord,
+    *,
+    group: str,
+    reason: FailureReason,
+    error: BaseException,
+    attempts: int,
+    first_failure: float,
+    last_failure: float,
+    write_error: str,
+    minimal: bool = False,
+) -> tuple[bytes | None, list[tuple[str, bytes]]]:
+    """The key and headers of a reference to `record` (its value is None): see the module docstring.
+
+    `write_error` is why the dead letter could not be written as it was. `minimal` keeps neither
+    the key nor the record's headers (for a DLQ topic that refuses even the usual reference).
+    """
+    if reason not in FAILURE_REASONS:
+        raise ValueError(f"dead-letter reason must be one of {', '.join(FAILURE_REASONS)}, not {reason!r}")
+    key_kept = record.key is not None and len(record.key) <= MAX_REFERENCE_KEY_BYTES and not minimal
+    size = headers_size(record.headers)
+    headers_kept = size <= MAX_REFERENCE_HEADERS_BYTES and not minimal
+    added = _failure_headers(
+        record,
+        group=group,
+        reason="too-large",
+        error=error,
+        attempts=attempts,
+        first_failure=first_failure,
+        last_failure=last_failure,
+    )
+    added += [
+        (HEADER_ORIGINAL_REASON, reason),
+        (HEADER_ORIGINAL_KEY_BYTES, str(len(record.key) if record.key is not None else -1)),
+        (HEADER_ORIGINAL_VALUE_BYTES, str(len(record.value) if record.value is not None else -1)),
+        (HEADER_ORIGINAL_HEADERS_BYTES, str(size)),
+        (HEADER_KEY_KEPT, "true" if key_kept or record.key is None else "false"),
+        (HEADER_HEADERS_KEPT, "true" if headers_kept else "false"),
+        (HEADER_WRITE_ERROR, _cut(scrub(write_error), MAX_ERROR_MESSAGE_BYTES)),
+    ]
+    own = list(record.headers) if headers_kept else []
+    return (record.key if key_kept else None), [*own, *((name, value.encode()) for name, value in added)]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """What a `too-large` dead letter says of the record it stands for (which stays on its source topic)."""
+
+    original_reason: FailureReason
+    key_bytes: int
+    """The record's key size (-1: it had no key)."""
+    value_bytes: int
+    """The record's value size (-1: it had no value)."""
+    headers_bytes: int
+    key_kept: bool
+    """Whether the dead letter's key is the record's (False: it was too large to keep)."""
+    write_error: str
+    """Why the dead letter could not be written as it was."""
+
+    @property
+    def size(self) -> int:
+        """The record's key, value and headers together, in bytes."""
+        return max(self.key_bytes, 0) + max(self.value_bytes, 0) + self.headers_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +329,10 @@ class DeadLetter:
     dlq_topic: str
     dlq_partition: int
     dlq_offset: int
+    reference: Reference | None = None
+    """For a `too-large` dead letter: what it says of the record (its value is not in `record`)."""
+    headers_kept: bool = True
+    """False when the record's own headers are not in the dead letter (`record.headers` lacks them)."""
 
     @property
     def source_topic(self) -> str:
@@ -192,19 +355,32 @@ def last_header(headers: Sequence[tuple[str, bytes | None]], name: str) -> bytes
     return None
 
 
+def message_headers(message: Message) -> list[tuple[str, bytes | None]]:
+    """A consumed message's headers. Call it once per message: confluent-kafka cannot read a header
+    name that is not UTF-8; its `headers()` then raises SystemError (from a UnicodeDecodeError) and
+    leaves the message's headers broken, so that a second call may crash the interpreter."""
+    raw = message.headers() or []
+    if isinstance(raw, dict):
+        raw = list(raw.items())
+    return [(key, value.encode() if isinstance(value, str) else value) for key, value in raw]
+
+
 def parse_dead_letter(message: Message | RawRecord) -> DeadLetter:
     """The dead letter in a record consumed from a DLQ topic; MalformedDeadLetterError when it is not one."""
     headers: list[tuple[str, bytes | None]]
     if isinstance(message, RawRecord):
         where, headers = message, list(message.headers)
     else:
-        raw_headers = message.headers() or []
-        if isinstance(raw_headers, dict):
-            raw_headers = list(raw_headers.items())
-        headers = [(key, value.encode() if isinstance(value, str) else value) for key, value in raw_headers]
         where = RawRecord(
             message.topic() or "", message.partition() or 0, message.offset() or 0, message.key(), message.value()
         )
+        try:
+            headers = message_headers(message)
+        except (SystemError, UnicodeDecodeError) as error:
+            raise MalformedDeadLetterError(
+                f"{where.topic}[{where.partition}]@{where.offset} is not a dead letter: a header name is not "
+                f"UTF-8 ({error.__cause__ or error})"
+            ) from None
     position = f"{where.topic}[{where.partition}]@{where.offset}"
     texts: dict[str, str] = {}
     for key, value in headers:
@@ -242,6 +418,27 @@ def parse_dead_letter(message: Message | RawRecord) -> DeadLetter:
         dlq_topic=where.topic,
         dlq_partition=where.partition,
         dlq_offset=where.offset,
+        reference=_reference(texts, position) if reason == "too-large" else None,
+        headers_kept=texts.get(HEADER_HEADERS_KEPT, "true") != "false",
+    )
+
+
+def _reference(texts: dict[str, str], position: str) -> Reference:
+    for name in (HEADER_ORIGINAL_REASON, HEADER_ORIGINAL_VALUE_BYTES):
+        if name not in texts:
+            raise MalformedDeadLetterError(f"{position} is a too-large dead letter without its {name} header")
+    original_reason = texts[HEADER_ORIGINAL_REASON]
+    if original_reason not in FAILURE_REASONS:
+        raise MalformedDeadLetterError(
+            f"{position} has {HEADER_ORIGINAL_REASON}={original_reason!r}; expected one of {', '.join(FAILURE_REASONS)}"
+        )
+    return Reference(
+        original_reason=original_reason,
+        key_bytes=_integer({HEADER_ORIGINAL_KEY_BYTES: "-1", **texts}, HEADER_ORIGINAL_KEY_BYTES, position),
+        value_bytes=_integer(texts, HEADER_ORIGINAL_VALUE_BYTES, position),
+        headers_bytes=_integer({HEADER_ORIGINAL_HEADERS_BYTES: "0", **texts}, HEADER_ORIGINAL_HEADERS_BYTES, position),
+        key_kept=texts.get(HEADER_KEY_KEPT, "true") != "false",
+        write_error=texts.get(HEADER_WRITE_ERROR, ""),
     )
 
 

@@ -13,20 +13,26 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from tradewire.dlq.errors import DeadLetterError, MalformedDeadLetterError
+
+if TYPE_CHECKING:
+    from tradewire.dlq.audit import ReplayHistory
 from tradewire.dlq.headers import REASONS, DeadLetter, DeadLetterReason, parse_dead_letter
 from tradewire.dlq.topics import KAFKA_LOG, admin_client, source_of
 
 __all__ = [
     "DeadLetterFilter",
     "DlqSummary",
+    "missing_dlq_message",
     "parse_instant",
     "parse_offset_range",
     "read_dead_letters",
+    "read_topic",
+    "reader",
     "summarize",
 ]
 
@@ -109,6 +115,54 @@ def parse_instant(text: str) -> datetime.datetime:
     return moment.replace(tzinfo=datetime.UTC) if moment.tzinfo is None else moment.astimezone(datetime.UTC)
 
 
+def reader(bootstrap: str, client_config: Mapping[str, Any] | None = None) -> Consumer:
+    """A consumer for bounded reads by assignment: it never joins a group and never commits."""
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "logger": KAFKA_LOG,
+            **(client_config or {}),
+            "group.id": f"tradewire-dlq-reader-{uuid.uuid4().hex}",  # required by librdkafka; never joined
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "enable.partition.eof": False,
+        }
+    )
+
+
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    on_message: Callable[[Message], None],
+    *,
+    missing: str | None = None,
+    timeout: float = 30.0,
+    client_config: Mapping[str, Any] | None = None,
+) -> None:
+    """Pass every record of `topic`, up to its end when the read starts, to `on_message`, in
+    (partition, offset) order within each partition.
+
+    DeadLetterError when the read does not finish within `timeout` seconds, and when the topic
+    does not exist: with `missing` as its message (`None`: a missing topic has no records).
+    """
+    admin = admin_client(bootstrap, client_config)
+    try:
+        described = admin.list_topics(timeout=timeout).topics.get(topic)
+    except KafkaException as error:
+        raise DeadLetterError(f"Kafka at {bootstrap} did not answer within {timeout:g} s: {error}") from None
+    if described is None or described.error is not None:
+        if missing is None:
+            return
+        raise DeadLetterError(missing)
+    consumer = reader(bootstrap, client_config)
+    try:
+        _read(consumer, topic=topic, partitions=sorted(described.partitions), on_message=on_message, timeout=timeout)
+    except KafkaException as error:
+        raise DeadLetterError(f"reading {topic} at {bootstrap} failed: {error}") from None
+    finally:
+        consumer.close()
+
+
 def read_dead_letters(
     bootstrap: str,
     dlq_topic: str,
@@ -125,37 +179,41 @@ def read_dead_letters(
     exist or the read does not finish within `timeout` seconds.
     """
     chosen = filters or DeadLetterFilter()
-    admin = admin_client(bootstrap, client_config)
-    try:
-        described = admin.list_topics(timeout=timeout).topics.get(dlq_topic)
-    except KafkaException as error:
-        raise DeadLetterError(f"Kafka at {bootstrap} did not answer within {timeout:g} s: {error}") from None
-    if described is None or described.error is not None:
-        raise DeadLetterError(f"there is no topic {dlq_topic} at {bootstrap}")
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "logger": KAFKA_LOG,
-            **(client_config or {}),
-            "group.id": f"tradewire-dlq-reader-{uuid.uuid4().hex}",  # required by librdkafka; never joined
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "enable.partition.eof": False,
-        }
+    found: list[DeadLetter] = []
+
+    def take(message: Message) -> None:
+        try:
+            letter = parse_dead_letter(message)
+        except MalformedDeadLetterError as malformed:
+            if on_malformed is None:
+                raise
+            on_malformed(malformed)
+            return
+        if chosen.matches(letter):
+            found.append(letter)
+
+    read_topic(
+        bootstrap,
+        dlq_topic,
+        take,
+        missing=missing_dlq_message(bootstrap, dlq_topic),
+        timeout=timeout,
+        client_config=client_config,
     )
+    found.sort(key=lambda letter: (letter.dlq_partition, letter.dlq_offset))
+    return found
+
+
+def missing_dlq_message(bootstrap: str, dlq_topic: str) -> str:
+    """What to say of a DLQ topic that does not exist."""
     try:
-        return _read(
-            consumer,
-            topic=dlq_topic,
-            partitions=sorted(described.partitions),
-            chosen=chosen,
-            on_malformed=on_malformed,
-            timeout=timeout,
-        )
-    except KafkaException as error:
-        raise DeadLetterError(f"reading {dlq_topic} at {bootstrap} failed: {error}") from None
-    finally:
-        consumer.close()
+        source, group = source_of(dlq_topic)
+    except ValueError:
+        return f"there is no topic {dlq_topic} at {bootstrap}"
+    return (
+        f"there is no topic {dlq_topic} at {bootstrap}: group {group} has no DLQ topic for {source} "
+        "(a consumer creates it when it starts); `tradewire dlq ls` lists the DLQ topics there are"
+    )
 
 
 def _read(
@@ -163,10 +221,9 @@ def _read(
     *,
     topic: str,
     partitions: list[int],
-    chosen: DeadLetterFilter,
-    on_malformed: Callable[[MalformedDeadLetterError], None] | None,
+    on_message: Callable[[Message], None],
     timeout: float,
-) -> list[DeadLetter]:
+) -> None:
     ends: dict[int, int] = {}
     starts: list[TopicPartition] = []
     for partition in partitions:
@@ -174,9 +231,8 @@ def _read(
         if high > low:
             ends[partition] = high
             starts.append(TopicPartition(topic, partition, low))
-    found: list[DeadLetter] = []
     if not starts:
-        return found
+        return
     consumer.assign(starts)
     deadline = time.monotonic() + timeout
     while ends:
@@ -195,20 +251,10 @@ def _read(
                 continue  # written after the read started
             if offset >= end - 1:
                 del ends[partition]
-            try:
-                letter = parse_dead_letter(message)
-            except MalformedDeadLetterError as malformed:
-                if on_malformed is None:
-                    raise
-                on_malformed(malformed)
-                continue
-            if chosen.matches(letter):
-                found.append(letter)
+            on_message(message)
         for position in consumer.position([TopicPartition(topic, partition) for partition in ends]):
             if position.offset >= ends[position.partition]:
                 del ends[position.partition]  # past the end (the last offsets may be gaps, never delivered)
-    found.sort(key=lambda letter: (letter.dlq_partition, letter.dlq_offset))
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +269,13 @@ class DlqSummary:
     oldest: datetime.datetime | None
     newest: datetime.datetime | None
     malformed: int = 0
+    replayed: int = 0
+    """Dead letters the audit topic says were replayed at least once."""
+
+    @property
+    def open(self) -> int:
+        """Dead letters never replayed."""
+        return self.total - self.replayed
 
     def to_json(self) -> dict[str, Any]:
         """The summary as JSON values."""
@@ -231,6 +284,8 @@ class DlqSummary:
             "source_topic": self.source_topic,
             "group": self.group,
             "total": self.total,
+            "open": self.open,
+            "replayed": self.replayed,
             "by_reason": self.by_reason,
             "oldest": self.oldest.isoformat() if self.oldest else None,
             "newest": self.newest.isoformat() if self.newest else None,
@@ -239,9 +294,15 @@ class DlqSummary:
 
 
 def summarize(
-    bootstrap: str, dlq_topic: str, *, timeout: float = 30.0, client_config: Mapping[str, Any] | None = None
+    bootstrap: str,
+    dlq_topic: str,
+    *,
+    history: ReplayHistory | None = None,
+    timeout: float = 30.0,
+    client_config: Mapping[str, Any] | None = None,
 ) -> DlqSummary:
-    """Read `dlq_topic` and count its dead letters by reason (records that are not dead letters count as malformed)."""
+    """Read `dlq_topic` and count its dead letters by reason (records that are not dead letters count as
+    malformed), and the replayed ones by `history` (none without it)."""
     malformed: list[MalformedDeadLetterError] = []
     letters = read_dead_letters(
         bootstrap, dlq_topic, on_malformed=malformed.append, timeout=timeout, client_config=client_config
@@ -259,4 +320,5 @@ def summarize(
         oldest=min(failures, default=None),
         newest=max(failures, default=None),
         malformed=len(malformed),
+        replayed=history.replayed(letters) if history is not None else 0,
     )

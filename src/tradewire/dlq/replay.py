@@ -6,6 +6,13 @@ topic, and since the value is the original bytes the event id is the same, so G'
 idempotency store suppresses an event it already handled. After every replay is
 acknowledged (acks=all), one JSON audit record says what was replayed, from where, by
 whom and when. A dry run produces nothing and writes no audit record.
+
+A `too-large` dead letter is a reference: its record is read from its source topic
+(`tradewire.dlq.originals`) and replayed as it is there; when retention or compaction has
+removed it, that is reported per dead letter (`unresolved`). The audit topic tells which
+picked dead letters were replayed before (`already_replayed`), so a caller can ask first.
+`tw.replay.at` says when the replay happened: a consumer measures a replayed event's hop
+latency from it, not from the event's original `produced_at`.
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tradewire.dlq.audit import ReplayHistory, read_replay_history
 from tradewire.dlq.errors import DeadLetterError, MalformedDeadLetterError
 from tradewire.dlq.headers import DeadLetter
+from tradewire.dlq.originals import Unresolved, resolve_references
 from tradewire.dlq.reading import DeadLetterFilter, read_dead_letters
 from tradewire.dlq.topics import AUDIT_TOPIC, ensure_audit_topic, ensure_dlq_topics, replay_topic
 from tradewire.errors import DeliveryError, ProduceError
@@ -41,6 +50,7 @@ __all__ = [
 ]
 
 HEADER_REPLAYED_AT = "tw.replay.at"
+"""When the replay was made (ISO-8601, UTC): a replayed event's hop latency is measured from it."""
 HEADER_REPLAYED_FROM_TOPIC = "tw.replay.from.topic"
 HEADER_REPLAYED_FROM_PARTITION = "tw.replay.from.partition"
 HEADER_REPLAYED_FROM_OFFSET = "tw.replay.from.offset"
@@ -75,7 +85,7 @@ class ReplayReport:
     filters: DeadLetterFilter
     dry_run: bool
     selected: tuple[DeadLetter, ...]
-    """The dead letters the filters picked (what a dry run would replay)."""
+    """The dead letters the filters picked (what a dry run would replay, but for `unresolved` ones)."""
     replayed: tuple[DeadLetter, ...] = ()
     """The dead letters whose replay the brokers acknowledged."""
     failed: tuple[tuple[DeadLetter, str], ...] = ()
@@ -88,6 +98,12 @@ class ReplayReport:
     """Records of the DLQ topic that are not dead letters (skipped)."""
     targets: dict[str, int] = field(default_factory=dict)
     """How many dead letters go (or would go) to each replay topic."""
+    unresolved: tuple[Unresolved, ...] = ()
+    """References among `selected` whose record could not be read from its source topic (not replayed)."""
+    already_replayed: tuple[tuple[DeadLetter, tuple[datetime.datetime, ...]], ...] = ()
+    """Dead letters among `selected` the audit topic says were replayed before, with when."""
+    skipped_replayed: int = 0
+    """Dead letters the filters picked but left out because they were replayed before (`skip_replayed`)."""
 
 
 def _user() -> str:
@@ -107,14 +123,16 @@ def replay(
     progress: Progress | None = None,
     confirm: Callable[[ReplayReport], bool] | None = None,
     on_malformed: Callable[[MalformedDeadLetterError], None] | None = None,
+    skip_replayed: bool = False,
     timeout: float = 30.0,
     client_config: Mapping[str, Any] | None = None,
 ) -> ReplayReport:
     """Replay the dead letters of `dlq_topic` that `filters` picks; see the module docstring.
 
-    `confirm`, when given, sees what would be replayed (a dry-run report) and may refuse
-    (return False): then nothing is produced. Records of the topic that are not dead
-    letters are skipped (and passed to `on_malformed`).
+    `confirm`, when given, sees what would be replayed (a dry-run report, with the ones
+    replayed before in `already_replayed`) and may refuse (return False): then nothing is
+    produced. `skip_replayed` leaves out the dead letters replayed before. Records of the
+    topic that are not dead letters are skipped (and passed to `on_malformed`).
     A replay the brokers do not acknowledge is reported in `failed`, never silently lost;
     the audit record lists only what was acknowledged.
     """
@@ -126,21 +144,34 @@ def replay(
         if on_malformed is not None:
             on_malformed(error)
 
-    selected = tuple(
-        read_dead_letters(
-            bootstrap, dlq_topic, filters=chosen, on_malformed=skip, timeout=timeout, client_config=client_config
-        )
+    picked = read_dead_letters(
+        bootstrap, dlq_topic, filters=chosen, on_malformed=skip, timeout=timeout, client_config=client_config
     )
-    targets = dict(sorted(Counter(replay_target(letter) for letter in selected).items()))
+    history = read_replay_history(bootstrap, dlq_topics=[dlq_topic], timeout=timeout, client_config=client_config)
+    selected = tuple(letter for letter in picked if not (skip_replayed and history.times(letter)))
+    resolved, unresolved = resolve_references(bootstrap, selected, timeout=timeout, client_config=client_config)
+    targets = dict(sorted(Counter(replay_target(letter) for letter in resolved).items()))
     by, at = _user(), datetime.datetime.now(datetime.UTC)
-    report = ReplayReport(dlq_topic, chosen, dry_run, selected, by=by, at=at, malformed=len(malformed), targets=targets)
-    if dry_run or not selected:
+    report = ReplayReport(
+        dlq_topic,
+        chosen,
+        dry_run,
+        selected,
+        by=by,
+        at=at,
+        malformed=len(malformed),
+        targets=targets,
+        unresolved=tuple(unresolved),
+        already_replayed=_already_replayed(selected, history),
+        skipped_replayed=len(picked) - len(selected),
+    )
+    if dry_run or not resolved:
         return report
     if confirm is not None and not confirm(dataclasses.replace(report, dry_run=True)):
         return report
     ensure_dlq_topics(bootstrap, targets, timeout=timeout, client_config=client_config)
     sent: list[tuple[DeadLetter, Delivery | str]] = []
-    for letter in selected:
+    for letter in resolved:
         record = letter.record
         try:
             delivery = producer.send_raw(
@@ -174,6 +205,12 @@ def replay(
     return dataclasses.replace(report, replayed=tuple(replayed), failed=tuple(failed), audit=audit)
 
 
+def _already_replayed(
+    letters: tuple[DeadLetter, ...], history: ReplayHistory
+) -> tuple[tuple[DeadLetter, tuple[datetime.datetime, ...]], ...]:
+    return tuple((letter, history.times(letter)) for letter in letters if history.times(letter))
+
+
 def _acknowledgement(delivery: Delivery, timeout: float) -> str | None:
     """None when the brokers acknowledged the record, else why not."""
     producer_budget = 5.0  # the producer's own delivery timeout ends the wait first
@@ -190,7 +227,7 @@ def audit_value(
     report: ReplayReport, replayed: list[DeadLetter], failed: list[tuple[DeadLetter, str]]
 ) -> dict[str, Any]:
     """The JSON of a replay's audit record."""
-    return {
+    value: dict[str, Any] = {
         "action": "replay",
         "dlq_topic": report.dlq_topic,
         "filters": report.filters.to_json(),
@@ -202,6 +239,11 @@ def audit_value(
         "replayed": [_describe(letter) for letter in replayed],
         "failed": [{**_describe(letter), "error": problem} for letter, problem in failed],
     }
+    if report.unresolved:  # references whose record could not be read from its source topic
+        value["unresolved"] = [
+            {**_describe(item.letter), "error": item.reason, "gone": item.gone} for item in report.unresolved
+        ]
+    return value
 
 
 def _describe(letter: DeadLetter) -> dict[str, Any]:

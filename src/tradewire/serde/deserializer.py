@@ -1,6 +1,15 @@
 """Framed bytes -> typed event: the writer's schema from the registry (cached by id), the
 reader's from the generated class; the generated fast decoder when they are the same schema,
 fastavro's schema resolution when a producer wrote another compatible version.
+
+Bytes from the wire are untrusted: whatever a decoder raises on them (DecodeError, but also
+OverflowError from a timestamp out of range, RecursionError, MemoryError from a huge length,
+...) means these bytes can never become an event, so it is a `DecodeFailure` (poison), never
+an exception that escapes to the consumer's loop. What the registry answers is checked the
+same way: a schema no decoder can use is poison, an answer that is not a schema is the
+registry being unavailable (retried). A writer schema with a recursive type is resolved with
+fastavro's pure-Python reader, whose recursion Python bounds (RecursionError: poison); its
+compiled reader would overflow the C stack on deeply nested data and kill the process.
 """
 
 from __future__ import annotations
@@ -13,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import fastavro
+from fastavro._read_py import schemaless_reader as bounded_schemaless_reader
 
 from tradewire.avro.canonical import dumps, to_json
 from tradewire.avro.catalog import Catalog
 from tradewire.avro.markers import FixedSpec
 from tradewire.avro.model import Named
 from tradewire.avro.record import Contract
-from tradewire.errors import DecodeError, RegistryError
+from tradewire.errors import DecodeError, RegistryError, RegistryUnavailableError
 from tradewire.registry.client import RegisteredSchema, RegistryClient
 from tradewire.registry.remote import fetch_schema
 from tradewire.serde.wire import WireFormatError, unframe
@@ -42,6 +52,7 @@ class _Writer:
     fullname: str
     expanded: str
     parsed: Any
+    recursive: bool = False
 
 
 def reader_schema(cls: type[Contract]) -> str:
@@ -60,6 +71,42 @@ def reader_schema(cls: type[Contract]) -> str:
     node = catalog.files["reader"].node
     assert node is not None, catalog.problems()
     return dumps(to_json(node, expand=True))
+
+
+def _describe(error: BaseException) -> str:
+    """The error's message, or what it is when even that cannot be had."""
+    try:
+        return str(error)
+    except Exception:  # an exception whose __str__ raises still makes its bytes poison
+        return f"<{type(error).__qualname__}>"
+
+
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+def _recursive(schema: Any, enclosing: frozenset[str] = frozenset(), namespace: str = "") -> bool:
+    """Whether a (parsed JSON) schema has a named type that contains itself."""
+    if isinstance(schema, str):
+        if schema in _PRIMITIVES:
+            return False
+        fullname = schema if "." in schema or not namespace else f"{namespace}.{schema}"
+        return fullname in enclosing
+    if isinstance(schema, list):
+        return any(_recursive(branch, enclosing, namespace) for branch in schema)
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind in ("record", "error"):
+        name = str(schema.get("name", ""))
+        space = str(schema.get("namespace", namespace)) if "." not in name else name.rpartition(".")[0]
+        fullname = name if "." in name or not space else f"{space}.{name}"
+        inner = enclosing | {fullname}
+        return any(_recursive(item.get("type"), inner, space) for item in schema.get("fields", ()))
+    if kind == "array":
+        return _recursive(schema.get("items"), enclosing, namespace)
+    if kind == "map":
+        return _recursive(schema.get("values"), enclosing, namespace)
+    return isinstance(kind, (dict, list)) and _recursive(kind, enclosing, namespace)
 
 
 def _same_type(writer_fullname: str, cls: type[Contract]) -> bool:
@@ -106,7 +153,8 @@ class EventDeserializer:
         try:
             if writer.expanded == expanded:
                 return cls.decode(body)
-            record = fastavro.schemaless_reader(
+            read = bounded_schemaless_reader if writer.recursive else fastavro.schemaless_reader
+            record = read(
                 io.BytesIO(body),
                 writer.parsed,
                 parsed_reader,
@@ -116,8 +164,8 @@ class EventDeserializer:
             return cls.from_avro(cast(dict[str, Any], record))
         except DecodeError as error:
             raise DecodeFailure(str(error), "undecodable") from None
-        except (ValueError, TypeError, KeyError, IndexError, EOFError, StopIteration) as error:
-            raise DecodeFailure(f"{schema_id}: {type(error).__name__}: {error}", "undecodable") from None
+        except Exception as error:  # untrusted bytes: anything a decoder raises on them makes them poison
+            raise DecodeFailure(f"{schema_id}: {type(error).__name__}: {_describe(error)}", "undecodable") from None
 
     def _reader(self, cls: type[Contract]) -> tuple[str, Any]:
         cached = self._readers.get(cls)
@@ -133,16 +181,28 @@ class EventDeserializer:
                 return cached
             try:
                 text, references = self.registry.schema_by_id(schema_id)
+                remote = fetch_schema(self.registry, RegisteredSchema("id", schema_id, schema_id, text, references))
             except RegistryError as error:
                 if error.error_code == 40403:
                     raise DecodeFailure(f"schema id {schema_id} is unknown to the registry", "unknown-schema") from None
                 raise
-            remote = fetch_schema(self.registry, RegisteredSchema("id", schema_id, schema_id, text, references))
+            except (ValueError, KeyError, TypeError, AttributeError) as error:  # a proxy's page, a truncated answer
+                raise RegistryUnavailableError(
+                    f"the schema registry's answer for schema id {schema_id} is not a schema: "
+                    f"{type(error).__name__}: {_describe(error)}"
+                ) from None
             node = remote.schema_file.node
             if not isinstance(node, Named):
                 raise DecodeFailure(f"schema id {schema_id} is not a named record", "wrong-type")
-            expanded = dumps(to_json(node, expand=True))
-            writer = self._writers[schema_id] = _Writer(
-                node.fullname, expanded, fastavro.parse_schema(json.loads(expanded))
-            )
+            try:
+                expanded = dumps(to_json(node, expand=True))
+                parsed_json = json.loads(expanded)
+                parsed = fastavro.parse_schema(parsed_json)
+                recursive = _recursive(parsed_json)
+            except Exception as error:  # a registered schema fastavro cannot use: its records never decode
+                raise DecodeFailure(
+                    f"schema id {schema_id} cannot be used to decode: {type(error).__name__}: {_describe(error)}",
+                    "undecodable",
+                ) from None
+            writer = self._writers[schema_id] = _Writer(node.fullname, expanded, parsed, recursive)
             return writer

@@ -36,7 +36,7 @@ def test_group_lists_ls_show_and_replay(capsys: pytest.CaptureFixture[str]) -> N
         (["--since", "yesterday"], "Invalid value for '--since': time must be ISO-8601 like 2026-03-01"),
         (
             ["--reason", "tired"],
-            "Invalid value for '--reason': 'tired' is not one of 'poison', 'exhausted', 'non-retryable'.",
+            "Invalid value for '--reason': 'tired' is not one of 'poison', 'exhausted', 'non-retryable', 'too-large'.",
         ),
         (["--partition", "-1"], "Invalid value for '--partition': -1 is not in the range x>=0."),
         (
@@ -66,3 +66,36 @@ def test_unreachable_kafka_is_a_failure(
     code = main(["dlq", *arguments, "--bootstrap-servers", f"127.0.0.1:{closed_port}", "--timeout", "1"])
     err = capsys.readouterr().err
     assert (1, True) == (code, f"error: Kafka at 127.0.0.1:{closed_port} did not answer within 1 s" in err), err
+
+
+@pytest.mark.parametrize(
+    ("topic", "what"),
+    [
+        ("trading.signals.generated", "not a dead-letter topic"),
+        ("trading.signals.generated.replay.risk", "a replay topic (TOPIC.replay.GROUP)"),
+        ("tradewire.dlq.audit", "not a dead-letter topic"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "replay"])
+def test_a_topic_that_is_not_a_dlq_topic_is_refused_at_once(
+    command: str, topic: str, what: str, closed_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dlq show|replay` of a topic not named TOPIC.dlq.GROUP exits 2 with one line saying so, before Kafka is
+    contacted (nothing listens at the bootstrap address here)."""
+    code = main(["dlq", command, topic, "--bootstrap-servers", f"127.0.0.1:{closed_port}", "--timeout", "1"])
+    err = " ".join(capsys.readouterr().err.split())
+    expected = (
+        f"Error: {topic} is {what}: `dlq show` and `dlq replay` take a DLQ topic, named TOPIC.dlq.GROUP "
+        "(`tradewire dlq ls` lists them)"
+    )
+    assert (2, True) == (code, expected in err), err
+
+
+def test_replay_help_names_the_flags_for_replaying_again() -> None:
+    """`dlq replay --help` documents --skip-replayed and that --yes is needed to replay again without a terminal."""
+    from click.testing import CliRunner
+
+    from tradewire.cli.dlq import dlq
+
+    out = " ".join(CliRunner().invoke(dlq, ["replay", "--help"]).output.split())
+    assert ("--skip-replayed" in out, "required then when stdin is not a terminal" in out) == (True, True)

@@ -66,7 +66,7 @@ def test_filter_describes_only_the_criteria_given() -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"reason": "tired"}, "reason must be one of poison, exhausted, non-retryable, not 'tired'"),
+        ({"reason": "tired"}, "reason must be one of poison, exhausted, non-retryable, too-large, not 'tired'"),
         ({"since": datetime.datetime(2026, 1, 1)}, "since must be timezone-aware, not 2026-01-01T00:00:00"),
         ({"offsets": (5, 3)}, "offset range 5-3 is empty (start after end)"),
     ],

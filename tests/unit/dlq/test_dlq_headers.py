@@ -203,7 +203,11 @@ def test_one_missing_header_is_named() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("tw.dlq.reason", b"tired", "has tw.dlq.reason='tired'; expected one of poison, exhausted, non-retryable"),
+        (
+            "tw.dlq.reason",
+            b"tired",
+            "has tw.dlq.reason='tired'; expected one of poison, exhausted, non-retryable, too-large",
+        ),
         ("tw.dlq.offset", b"forty-one", "has tw.dlq.offset='forty-one'; expected an integer"),
         ("tw.dlq.attempts", b"", "has tw.dlq.attempts=''; expected an integer"),
         (

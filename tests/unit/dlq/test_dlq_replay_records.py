@@ -12,6 +12,7 @@ from dlq_samples import NEW_YEAR_UTC, ORIGINAL, dead_letter
 from tradewire.dlq import (
     AUDIT_TOPIC,
     DeadLetterFilter,
+    ReplayHistory,
     ReplayReport,
     audit_value,
     replay,
@@ -117,6 +118,7 @@ def three_letters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     created: list[str] = []
     letters = [dead_letter(dlq_offset=offset, offset=40 + offset) for offset in range(3)]
     monkeypatch.setattr(replay_module, "read_dead_letters", lambda *_, **__: letters)
+    monkeypatch.setattr(replay_module, "read_replay_history", lambda *_, **__: ReplayHistory())
     monkeypatch.setattr(replay_module, "ensure_dlq_topics", lambda _bootstrap, topics, **_: created.extend(topics))
     monkeypatch.setattr(replay_module, "ensure_audit_topic", lambda *_, **__: created.append(AUDIT_TOPIC))
     return created
