@@ -180,3 +180,23 @@ def test_online_gate_locates_what_the_registry_refuses(
     assert 1 == len(findings)
     assert '"rule_id": "FIELD_REMOVED_WITHOUT_DEFAULT"' in findings[0]
     assert '"path": "schemas/execution/execution.order.rejected.avsc"' in findings[0]
+
+
+def test_online_gate_under_a_topic_prefix_asks_about_the_prefixed_subjects(
+    prefixed: tuple[Path, str], registry_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """breaking --registry --topic-prefix P judges each event against `<P><topic>-value`, the subject
+    `registry push --topic-prefix P` registered, and locates the break in the file."""
+    project, prefix = prefixed
+    assert 0 == run(project, "registry", "push", "--registry", registry_url, "--topic-prefix", prefix)
+    schema = project / "schemas/execution/execution.order.rejected.avsc"
+    original = schema.read_text(encoding="utf-8")
+    removed = re.sub(r'\n    \{"name": "rejected_by",[^\n]*\n', "\n", original)
+    assert removed != original
+    schema.write_text(removed, encoding="utf-8")
+    capsys.readouterr()
+    code = run(project, "breaking", "--registry", registry_url, "--topic-prefix", prefix, "--format", "json")
+    findings = capsys.readouterr().out.splitlines()
+    assert (100, 1) == (code, len(findings))
+    assert '"rule_id": "FIELD_REMOVED_WITHOUT_DEFAULT"' in findings[0]
+    assert '"path": "schemas/execution/execution.order.rejected.avsc"' in findings[0]

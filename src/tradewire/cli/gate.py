@@ -21,6 +21,7 @@ from tradewire.gate.lint import lint as run_lint
 from tradewire.gate.online import online_report
 from tradewire.gate.rules import RULES, Rule
 from tradewire.registry.client import RegistryClient
+from tradewire.topics import check_prefix
 
 __all__ = ["breaking", "lint", "rules"]
 
@@ -76,9 +77,19 @@ def lint(state: CliState, output_format: str) -> int:
     default=None,
     help="Compare with what a schema registry holds, at the levels configured there (instead of git).",
 )
+@click.option(
+    "--topic-prefix",
+    metavar="PREFIX",
+    envvar="TRADEWIRE_TOPIC_PREFIX",
+    default="",
+    help="With --registry: events' subjects are <PREFIX><topic>-value, as `registry push --topic-prefix` "
+    "registers them (default: $TRADEWIRE_TOPIC_PREFIX); shared types' subjects are never prefixed.",
+)
 @_FORMAT_OPTION
 @click.pass_obj
-def breaking(state: CliState, against: str | None, registry_url: str | None, output_format: str) -> int:
+def breaking(
+    state: CliState, against: str | None, registry_url: str | None, topic_prefix: str, output_format: str
+) -> int:
     """Refuse schema changes that break readers or writers, per subject compatibility level."""
     config = state.config
     sources = state.sources()
@@ -86,8 +97,12 @@ def breaking(state: CliState, against: str | None, registry_url: str | None, out
     if registry_url is not None:
         if against is not None:
             raise click.UsageError("--against (git) and --registry are alternatives; pass one")
+        try:
+            prefix = check_prefix(topic_prefix)
+        except ConfigError as error:
+            raise click.BadParameter(str(error), param_hint="--topic-prefix") from None
         client = RegistryClient.from_env(registry_url)
-        report, levels = online_report(current, config, client)
+        report, levels = online_report(current, config, client, prefix=prefix)
         label = f"the registry at {client.url}"
         for subject, level in sorted(levels.items()):
             wanted = config.compatibility.level(subject)

@@ -19,25 +19,32 @@ from tradewire.gate.breaking import BreakingReport, Version, compare
 from tradewire.gate.findings import Finding, normalize
 from tradewire.gate.rules import rule
 from tradewire.registry.client import CompatibilityResult, RegistryClient
+from tradewire.registry.publish import subject_of
 from tradewire.registry.remote import fetch_schema
 
 __all__ = ["online_report"]
 
 
-def online_report(current: Catalog, config: Config, client: RegistryClient) -> tuple[BreakingReport, dict[str, str]]:
-    """Findings for every schema of `current` against the registry, and the level of each subject."""
+def online_report(
+    current: Catalog, config: Config, client: RegistryClient, *, prefix: str = ""
+) -> tuple[BreakingReport, dict[str, str]]:
+    """Findings for every schema of `current` against the registry, and the level of each subject.
+
+    Under a topic `prefix` the registry is asked about the events' prefixed subjects (as `registry push`
+    registers them); findings and levels stay keyed by the repository's own subjects."""
     history: dict[str, list[Version]] = {}
     levels: dict[str, str] = {}
     verdicts: dict[str, CompatibilityResult] = {}
     for subject, schema_file in sorted(current.by_subject().items()):
         assert schema_file.node is not None
-        levels[subject] = client.level(subject)
-        verdicts[subject] = client.test_compatibility(subject, dumps(to_json(schema_file.node, expand=True)))
+        registered = subject_of(schema_file, prefix)
+        levels[subject] = client.level(registered)
+        verdicts[subject] = client.test_compatibility(registered, dumps(to_json(schema_file.node, expand=True)))
         versions = []
-        for number in client.versions(subject):
-            remote = fetch_schema(client, client.version(subject, number))
+        for number in client.versions(registered):
+            remote = fetch_schema(client, client.version(registered, number))
             if remote.schema_file.ok:
-                versions.append(Version(f"registry {subject} v{number}", remote.catalog, remote.schema_file))
+                versions.append(Version(f"registry {registered} v{number}", remote.catalog, remote.schema_file))
         if versions:
             history[subject] = versions
     registry_config = dataclasses.replace(
