@@ -152,7 +152,10 @@ def serve(
         try:
             server = RegistryServer(app, host, port, limits=limits)
         except OSError as error:
-            raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror or error}") from error
+            raise click.BadParameter(
+                f"cannot listen on {host}:{port}: {error.strerror or error}; choose another (0 picks a free port)",
+                param_hint="--port",
+            ) from error
         _serve_until_signalled(server, store)
     finally:
         store.close()

@@ -34,14 +34,16 @@ def test_basic_auth_needs_user_and_password(capsys: pytest.CaptureFixture[str]) 
     assert "expected USER:PASS" in capsys.readouterr().err
 
 
-def test_busy_port_is_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
-    """A port already in use makes serve fail (exit 1) naming the address."""
+def test_busy_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port already in use is refused as `dev up` refuses one (exit 2), naming the address and the option."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert 1 == main(["registry", "serve", "--port", str(port)])
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+        assert 2 == main(["registry", "serve", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "--port" in err
 
 
 def test_serve_answers_until_sigterm() -> None:
