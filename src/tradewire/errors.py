@@ -13,6 +13,7 @@ __all__ = [
     "DedupStoreError",
     "DeliveryError",
     "DevStackError",
+    "FatalConsumerError",
     "GitError",
     "HandlerTimeoutError",
     "NonRetryableError",
@@ -142,6 +143,18 @@ class PoisonMessageError(ConsumeError, SerializationError):
 
 class NonRetryableError(TradingSystemError):
     """Raised by a handler when retrying cannot help: the record goes to the dead-letter queue at once."""
+
+
+class FatalConsumerError(TradingSystemError):
+    """The Kafka client of a consumer failed for good and the consumer stopped: most often it was
+    fenced (`reason` "fenced") by another consumer that joined its group with the same
+    `group.instance.id`. `group` and `instance_id` say which membership it lost."""
+
+    def __init__(self, message: str, *, group: str, instance_id: str | None, reason: str) -> None:
+        super().__init__(message)
+        self.group = group
+        self.instance_id = instance_id
+        self.reason = reason
 
 
 class HandlerTimeoutError(TradingSystemError):

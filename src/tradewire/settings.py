@@ -11,6 +11,14 @@ what is allowed. Environment variables:
   TRADEWIRE_DEDUP_STORE         sqlite (default), redis://host:port/db, or none
   TRADEWIRE_STATE_DIR           where the SQLite idempotency store lives (default .tradewire/state)
   TRADEWIRE_TOPIC_PREFIX        prepended to every topic (environments sharing one cluster)
+  TRADEWIRE_INSTANCE_ID         this consumer's group.instance.id (default: `<agent>@<host name>`)
+
+Recovery: both clients retry a lost broker connection at most `reconnect_backoff_max_ms` apart
+(1 s, not librdkafka's 10 s), so a restarted broker is found within about a second. A consumer is
+a *static* group member by default (`group.instance.id`): killed and restarted, it takes its
+partitions back at once instead of waiting `session_timeout_ms` for the old member to expire. Its
+instance id must be unique in its group: a second consumer with the same one fences the first,
+which stops with `FatalConsumerError`.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +36,7 @@ from tradewire.errors import ConfigError
 __all__ = ["MESSAGE_MAX_BYTES", "ConsumerSettings", "ProducerSettings", "RetryPolicy", "apply_overrides"]
 
 Profile = Literal["latency", "throughput"]
+Membership = Literal["static", "dynamic"]
 KAFKA_LOG = logging.getLogger("tradewire.kafka")
 """librdkafka's own log lines, routed into Python logging (served by the clients' poll calls)."""
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -37,6 +47,8 @@ that the dead letter or replay of any record a default topic accepts (1,048,588 
 `tw.dlq.*` headers) can be written, and so can those of topics raised up to about 8 MiB. It caps
 single records only: batches stay capped by `batch.size` (1,000,000 bytes in both profiles), so
 batching and throughput are unchanged. A larger dead letter is written as a `too-large` reference."""
+RECONNECT_BACKOFF_MAX_MS = 1_000
+"""Longest wait between two attempts to reach a broker that went away (librdkafka's default is 10 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +67,12 @@ class ProducerSettings:
     """Prepended to every event's topic (an environment sharing a cluster; tests)."""
     message_max_bytes: int = MESSAGE_MAX_BYTES
     """The largest record this producer sends (`message.max.bytes`); see MESSAGE_MAX_BYTES."""
+    reconnect_backoff_max_ms: int = RECONNECT_BACKOFF_MAX_MS
+    """Longest wait between attempts to reconnect to a broker (`reconnect.backoff.max.ms`)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "reconnect_backoff_max_ms")
 
     def librdkafka(self) -> dict[str, Any]:
         """The librdkafka configuration (acks=all and idempotence cannot be turned off)."""
@@ -69,6 +86,7 @@ class ProducerSettings:
             "linger.ms": linger,
             "delivery.timeout.ms": self.delivery_timeout_ms,
             "message.max.bytes": self.message_max_bytes,
+            "reconnect.backoff.max.ms": self.reconnect_backoff_max_ms,
             "logger": KAFKA_LOG,
         }
         if self.profile == "throughput":
@@ -124,7 +142,42 @@ class ConsumerSettings:
     auto_offset_reset: str = "earliest"
     topic_prefix: str = ""
     """Prepended to every handled event's topic (must match the producers')."""
+    membership: Membership = "static"
+    """`static`: a `group.instance.id` (below), so a restarted process takes its partitions back at once;
+    a static member that stops for good keeps them until `session_timeout_ms` has passed, since it
+    never says it left. `dynamic`: no instance id; a member that stops leaves at once (on SIGTERM),
+    a killed one is replaced only after `session_timeout_ms`, restarted or not."""
+    instance_id: str | None = None
+    """The static member's `group.instance.id`, unique among the live consumers of the group and the
+    same across restarts of one instance; None: `<agent>@<host name>`."""
+    session_timeout_ms: int = 10_000
+    """How long the group waits for a silent member before handing its partitions to the others."""
+    reconnect_backoff_max_ms: int = RECONNECT_BACKOFF_MAX_MS
+    """Longest wait between attempts to reconnect to a broker (`reconnect.backoff.max.ms`)."""
+    dedup_flush_seconds: float = 0.05
+    """How long handled work may stay unremembered: a batch of handlers hands back its outcomes after
+    this long and the handled event ids are then made durable in the idempotency store. A process
+    killed (SIGKILL, power loss) before that forgets them, and their records are handled again after
+    the restart: about this much handler work is the duplicate window. Smaller means fewer duplicates
+    after a crash and more store writes and thread handoffs per record (0: after every handler)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.membership not in ("static", "dynamic"):
+            raise ConfigError(f"membership must be 'static' or 'dynamic', not {self.membership!r}")
+        if self.instance_id is not None and not self.instance_id.strip():
+            raise ConfigError("instance_id must not be empty (None derives it from the agent name and host)")
+        _require_positive(self, "session_timeout_ms")
+        _require_positive(self, "reconnect_backoff_max_ms")
+        if not self.dedup_flush_seconds >= 0:
+            raise ConfigError(f"dedup_flush_seconds must be 0 or more, not {self.dedup_flush_seconds!r}")
+
+    @property
+    def group_instance_id(self) -> str | None:
+        """The `group.instance.id` this consumer joins with (None for a dynamic member)."""
+        if self.membership == "dynamic":
+            return None
+        return self.instance_id if self.instance_id is not None else f"{self.agent}@{socket.gethostname()}"
 
     def librdkafka(self) -> dict[str, Any]:
         """The librdkafka configuration: manual commits after processing."""
@@ -137,11 +190,15 @@ class ConsumerSettings:
             "auto.offset.reset": self.auto_offset_reset,
             "partition.assignment.strategy": "cooperative-sticky",
             "max.poll.interval.ms": max(300_000, int(self.handler_timeout_seconds * 4000)),
-            "session.timeout.ms": 10_000,
-            "heartbeat.interval.ms": 1_000,
+            "session.timeout.ms": self.session_timeout_ms,
+            "heartbeat.interval.ms": max(100, min(1_000, self.session_timeout_ms // 3)),
+            "reconnect.backoff.max.ms": self.reconnect_backoff_max_ms,
             "fetch.wait.max.ms": 10,
             "logger": KAFKA_LOG,
         }
+        instance = self.group_instance_id
+        if instance is not None:
+            config["group.instance.id"] = instance
         config.update(self.extra)
         config.update({"enable.auto.commit": False})
         return config
@@ -159,6 +216,7 @@ class ConsumerSettings:
             dedup_store=environ.get("TRADEWIRE_DEDUP_STORE", "sqlite"),
             state_dir=environ.get("TRADEWIRE_STATE_DIR", ".tradewire/state"),
             topic_prefix=environ.get("TRADEWIRE_TOPIC_PREFIX", ""),
+            instance_id=environ.get("TRADEWIRE_INSTANCE_ID") or None,
         )
         result: ConsumerSettings = apply_overrides(base, overrides)
         return result
@@ -175,8 +233,30 @@ _ALIASES = {
     "group.id": "group",
     "auto.offset.reset": "auto_offset_reset",
     "handler.timeout.seconds": "handler_timeout_seconds",
+    "group.instance.id": "instance_id",
+    "session.timeout.ms": "session_timeout_ms",
+    "reconnect.backoff.max.ms": "reconnect_backoff_max_ms",
+    "dedup.flush.seconds": "dedup_flush_seconds",
 }
-_LIBRDKAFKA_PASSTHROUGH = ("socket.", "ssl.", "sasl.", "security.", "fetch.", "max.", "queue.", "batch.", "statistics.")
+_LIBRDKAFKA_PASSTHROUGH = (
+    "socket.",
+    "ssl.",
+    "sasl.",
+    "security.",
+    "fetch.",
+    "max.",
+    "queue.",
+    "batch.",
+    "statistics.",
+    "reconnect.",
+    "retry.",
+)
+
+
+def _require_positive(settings: Any, name: str) -> None:
+    value = getattr(settings, name)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number of milliseconds, not {value!r}")
 
 
 def apply_overrides(settings: Any, overrides: Mapping[str, Any]) -> Any:

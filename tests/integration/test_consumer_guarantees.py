@@ -229,7 +229,10 @@ def test_a_second_consumer_joining_the_group_loses_nothing(
     lock = threading.Lock()
 
     def make(name: str) -> Consumer:
-        consumer = Consumer(settings(kafka_bootstrap, registry_url, prefix, f"g{unique}", tmp_path / name))
+        # each instance of a group has its own agent name (and so its own group.instance.id)
+        consumer = Consumer(
+            settings(kafka_bootstrap, registry_url, prefix, f"g{unique}", tmp_path / name, agent=f"tester-{name}")
+        )
 
         @consumer.handler(SignalGenerated)
         def on_signal(event: SignalGenerated, ctx: MessageContext) -> None:

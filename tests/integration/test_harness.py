@@ -64,6 +64,17 @@ def _not_executed(report: dict[str, Any]) -> int:
     )
 
 
+def unitless(value: object, key: str = "") -> list[str]:
+    """Keys of non-integer numbers in a report that do not say they are seconds (the rate is no duration)."""
+    if isinstance(value, dict):
+        return [name for child, item in value.items() for name in unitless(item, child)]
+    if isinstance(value, list):
+        return [name for item in value for name in unitless(item, key)]
+    if isinstance(value, float) and not key.endswith("_seconds") and key != "rate":
+        return [key]
+    return []
+
+
 def kinds(report: dict[str, Any]) -> list[str]:
     return [fault["kind"] for fault in report["timeline"]["faults"]]
 
@@ -99,6 +110,19 @@ def test_consumer_crash_loses_nothing_and_dedup_drops_the_redelivered(harness: H
     report = passed(harness.run("consumer-crash"))
 
     assert ["kill", "restart"] == [kind for kind in kinds(report) if kind in ("kill", "restart")]
+    gaps = report["recovery"]["gaps"]
+    assert [("kill risk-1", "trading.signals.generated -> risk", True, 2.0)] == [
+        (gap["fault"], gap["hop"], gap["recovered"], gap["target_seconds"]) for gap in gaps
+    ]
+    assert gaps[0]["gap_seconds"] > 0
+    assert pytest.approx(gaps[0]["to_seconds"] - gaps[0]["from_seconds"], abs=0.002) == gaps[0]["gap_seconds"]
+    (target,) = report["recovery"]["targets"]
+    assert ("delivery gap after kill risk-1", gaps[0]["gap_seconds"], target["measured_seconds"] <= 2.0) == (
+        target["name"],
+        round(target["measured_seconds"], 3),
+        target["ok"],
+    )
+    assert [] == unitless(json.loads(Path(report["paths"]["json"]).read_text()))
 
 
 def test_breaker_halts_the_pipeline_and_it_resumes(harness: Harness) -> None:
@@ -117,6 +141,12 @@ def test_broker_restart_loses_nothing(harness: Harness) -> None:
     report = passed(harness.run("broker-restart"))
 
     assert {"kill", "restart"} <= set(kinds(report))
+    gaps = report["recovery"]["gaps"]
+    assert {"trading.signals.generated -> risk"} <= {gap["hop"] for gap in gaps}
+    assert all(gap["fault"] == "kill broker" and gap["recovered"] for gap in gaps)
+    (target,) = report["recovery"]["targets"]
+    p99 = report["latency"]["signal_to_execution"]["p99_seconds"]
+    assert ("signal -> execution p99", p99, p99 < 10.0) == (target["name"], target["measured_seconds"], target["ok"])
 
 
 def test_broker_failover_loses_nothing_when_the_leader_dies(harness: Harness) -> None:
@@ -142,6 +172,9 @@ def test_an_agent_that_never_comes_back_fails_the_ledger(harness: Harness) -> No
     assert report["lost"] > 0
     assert any("lost" in failure for failure in report["failures"])
     assert any("did not settle" in failure for failure in report["failures"])
+    assert [("kill personality-1", "risk.signal.assessed -> personality", False)] == [
+        (gap["fault"], gap["hop"], gap["recovered"]) for gap in report["recovery"]["gaps"]
+    ]
 
 
 def test_the_command_line_prints_the_ledger_and_where_the_report_is(tmp_path: Path) -> None:

@@ -23,6 +23,11 @@ single record does is raised out of `run()` (see `tradewire.consumer.dead_letter
 a record waits for its retry, only later records with the same key wait; a partition with too
 many waiting records is paused, and the poll loop never blocks, so `max.poll.interval.ms` is
 never exceeded.
+
+Handled event ids become durable in the idempotency store within `dedup_flush_seconds` (50 ms):
+a process killed before that handles those records again after its restart, so handlers' side
+effects must be idempotent by `event_id`. A fatal error of the Kafka client (this consumer was
+fenced by another one with the same `group.instance.id`) stops `run()` with `FatalConsumerError`.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ from tradewire.dlq import (
 )
 from tradewire.dlq.replay import HEADER_REPLAYED_AT
 from tradewire.errors import (
+    FatalConsumerError,
     NonRetryableError,
     PoisonMessageError,
     ProduceError,
@@ -96,9 +102,6 @@ E = TypeVar("E", bound=Event)
 _VALUE = operator.itemgetter(1)
 BATCH_RECORDS = 500
 """Records handed to the handler worker at once (one thread switch per batch, not per record)."""
-STORE_FLUSH_SECONDS = 0.05
-"""How soon handled ids are remembered and made durable: a batch of slow handlers hands its outcomes
-back after this long, so a crash forgets (and redelivers to the handler) no more than that much work."""
 Handler = Callable[[Any, MessageContext], object]
 log = logging.getLogger("tradewire.consumer")
 
@@ -233,6 +236,7 @@ class Consumer:
         self._awaiting_acks = 0
         self._remembered = False
         self._last_store_flush = time.monotonic()
+        self._failed_for_good = False
         self._last_lag = 0.0
         self._random = random.Random()  # noqa: S311 - backoff jitter, not cryptography
 
@@ -348,6 +352,8 @@ class Consumer:
         for message in messages:
             error = message.error()
             if error is not None:
+                if error.fatal() or error.code() == confluent_kafka.KafkaError._FATAL:
+                    raise self._fatal(error)
                 if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
                     log.warning("consumer error: %s", error.str())
                 continue
@@ -360,6 +366,32 @@ class Consumer:
         self._maybe_commit()
         self._adjust_pauses()
         self._measure_lag()
+
+    def _fatal(self, error: confluent_kafka.KafkaError) -> FatalConsumerError:
+        """The error that stops `run()` after librdkafka reported a fatal one: the client cannot go on, so
+        nothing is committed (the partitions' next owner handles the uncommitted records again)."""
+        self._failed_for_good = True
+        text, instance, group = error.str(), self.settings.group_instance_id, self.group
+        lowered = text.lower()
+        if "fenced" in lowered:
+            reason = "fenced"
+            message = (
+                f"consumer {self.settings.agent!r} stopped: another consumer joined group {group!r} with the same "
+                f"group.instance.id {instance!r} and the broker fenced this one out ({text}). Each running instance "
+                "needs its own instance id: give every instance its own agent name, or set instance_id "
+                "(TRADEWIRE_INSTANCE_ID)"
+            )
+        elif "instance id is still used" in lowered or "unreleased" in lowered:
+            reason = "instance-id-in-use"
+            message = (
+                f"consumer {self.settings.agent!r} cannot join group {group!r}: group.instance.id {instance!r} is "
+                f"still held by another member ({text}); stop the other instance or give this one its own instance id"
+            )
+        else:
+            reason = "fatal"
+            message = f"consumer {self.settings.agent!r} of group {group!r} stopped on a fatal Kafka error: {text}"
+        log.error("%s", message)
+        return FatalConsumerError(message, group=group, instance_id=instance, reason=reason)
 
     def _idle_timeout(self) -> float:
         if not self._retries:
@@ -397,8 +429,9 @@ class Consumer:
             self._flush_store_if_due()
 
     def _flush_store_if_due(self, *, force: bool = False) -> None:
-        """Make remembered ids durable soon after handling (every 50 ms at most), well before offsets."""
-        if self._remembered and (force or time.monotonic() - self._last_store_flush >= STORE_FLUSH_SECONDS):
+        """Make remembered ids durable soon after handling (`dedup_flush_seconds` at most), well before offsets."""
+        due = time.monotonic() - self._last_store_flush >= self.settings.dedup_flush_seconds
+        if self._remembered and (force or due):
             self.store.flush()
             self._remembered = False
             self._last_store_flush = time.monotonic()
@@ -488,7 +521,7 @@ class Consumer:
     def _run_handlers(
         self, calls: list[Call], runnable: list[tuple[Job, PartitionState, str, str, MessageContext]]
     ) -> None:
-        outcome = self._runner.run(calls, stop=self._stopping, budget=STORE_FLUSH_SECONDS)
+        outcome = self._runner.run(calls, stop=self._stopping, budget=self.settings.dedup_flush_seconds)
         for (_, _, source, _, _), duration in zip(runnable, outcome.durations, strict=False):
             cached(HANDLER_DURATION, source, self.group).observe(duration)
         handled: list[tuple[Job, PartitionState, str, str]] = []
@@ -894,7 +927,8 @@ class Consumer:
             time.sleep(0.01)
         self._drain_acks()
         self._drain_outputs()
-        self._maybe_commit(force=True)
+        if not self._failed_for_good:  # a fenced member's commits are refused; its successor takes over
+            self._maybe_commit(force=True)
         if self._kafka is not None:
             self._kafka.close()
             self._kafka = None

@@ -148,6 +148,7 @@ class Agent:
                 registry_url=config.registry,
                 agent=role,
                 group=role,
+                instance_id=self.name,  # risk-1 and risk-2 are two members; risk-1 restarted is risk-1 again
                 state_dir=str(self.state_dir),
                 topic_prefix=config.prefix,
                 retry=RetryPolicy(base_seconds=config.retry_base, retries=config.retries),

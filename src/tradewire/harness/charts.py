@@ -28,15 +28,16 @@ __all__ = [
 HISTOGRAM_LOW_SECONDS = 1e-4
 """The latency histograms' axis runs from 0.1 ms ..."""
 HISTOGRAM_HIGH_SECONDS = 5.0
-"""... to 5 s; samples outside it are counted in the first or last bin."""
+"""... to 5 s; samples under it are counted in the first bin, samples past it in a bar of their own
+right of the axis, labelled `> 5 s`."""
 BINS_PER_DECADE = 10
 
 _COLORS = {
     "sent": "#2563eb",
     "delivered": "#16a34a",
-    "hop_p50": "#7c3aed",
-    "hop_p99": "#db2777",
-    "chain_p99": "#ea580c",
+    "hop_p50_seconds": "#7c3aed",
+    "hop_p99_seconds": "#db2777",
+    "chain_p99_seconds": "#ea580c",
     "fault": "#dc2626",
     "bar": "#5b7fc7",
 }
@@ -48,6 +49,7 @@ svg text.nodata{font-size:16px;fill:#9ca3af}
 svg line.axis{stroke:#6b7280}svg line.grid{stroke:#eef0f3}
 svg line.budget{stroke:#dc2626;stroke-width:2;stroke-dasharray:6 3}svg text.budget{fill:#dc2626;font-weight:600}
 svg line.avg{stroke:#111827;stroke-width:1.5}svg text.avg{fill:#111827}
+svg rect.over{fill:#b45309}svg text.over{fill:#92400e;font-weight:600}
 svg g.fault line{stroke:#dc2626;stroke-width:1.5;stroke-dasharray:4 3}svg g.fault text{fill:#b91c1c;font-weight:600}
 """.strip()
 """The CSS rules for the classes the charts use; the page that embeds the charts includes them."""
@@ -170,15 +172,35 @@ def _no_data(x: float, y: float) -> str:
 
 
 # -- the latency distribution ----------------------------------------------------------------------
-def _bins(samples: Iterable[float]) -> list[int]:
-    """Counts per log-spaced bin from HISTOGRAM_LOW_SECONDS to HISTOGRAM_HIGH_SECONDS (edge bins take the rest)."""
+def _bins(samples: Iterable[float]) -> tuple[list[int], int]:
+    """Counts per log-spaced bin from HISTOGRAM_LOW_SECONDS to HISTOGRAM_HIGH_SECONDS (the first bin
+    takes the samples under it), and how many samples are past HISTOGRAM_HIGH_SECONDS."""
     size = math.ceil(round(math.log10(HISTOGRAM_HIGH_SECONDS / HISTOGRAM_LOW_SECONDS) * BINS_PER_DECADE, 9))
     counts = [0] * size
+    over = 0
     low = math.log10(HISTOGRAM_LOW_SECONDS)
     for sample in samples:
+        if sample > HISTOGRAM_HIGH_SECONDS:
+            over += 1
+            continue
         index = math.floor((math.log10(sample) - low) * BINS_PER_DECADE) if sample > 0 else 0
         counts[min(max(index, 0), size - 1)] += 1
-    return counts
+    return counts, over
+
+
+def _over_range_bar(count: int, largest: float, span: tuple[float, float], y: _Scale, bottom: float) -> list[str]:
+    """The bar of the samples past the axis, right of it (`span`: its x from, to): labelled `> 5 s`
+    below and its count above."""
+    x0, x1 = span
+    y0 = y(count)
+    middle = (x0 + x1) / 2
+    high = _duration(HISTOGRAM_HIGH_SECONDS)
+    return [
+        f'<rect class="over" x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" height="{_n(bottom - y0)}">'
+        f"<title>past {escape(high)}: {count} (the longest {escape(_duration(largest))})</title></rect>",
+        _text(middle, y0 - 4, _count(count), anchor="middle", css="over"),
+        _text(middle, bottom + 16, f"> {high}", anchor="middle", css="over"),
+    ]
 
 
 def _marker_labels(average: float | None, budget: float | None, x: _Scale) -> list[tuple[str, float, str, bool]]:
@@ -204,7 +226,8 @@ def _marker_labels(average: float | None, budget: float | None, x: _Scale) -> li
 def histogram_svg(title: str, samples: Sequence[float], stats: Mapping[str, Any]) -> str:
     """Counts per log-spaced latency bin, with the average and the SLO budget as vertical lines."""
     width, height, left, right, top, bottom = 540, 276, 56, 16, 62, 234
-    x = _Scale(HISTOGRAM_LOW_SECONDS, HISTOGRAM_HIGH_SECONDS, left, width - right, log=True)
+    over_slot = 40  # room right of the axis for the bar of the samples past it
+    x = _Scale(HISTOGRAM_LOW_SECONDS, HISTOGRAM_HIGH_SECONDS, left, width - right - over_slot, log=True)
     parts = [_svg_open(width, height, f"latency distribution: {title}"), _text(left, 18, title, css="title")]
     parts.append(_text((left + width - right) / 2, height - 8, "latency (log scale)", anchor="middle", css="muted"))
     parts += _x_axis(x, _decade_ticks(HISTOGRAM_LOW_SECONDS, HISTOGRAM_HIGH_SECONDS), bottom, top)
@@ -214,11 +237,11 @@ def histogram_svg(title: str, samples: Sequence[float], stats: Mapping[str, Any]
     figures = ", ".join(
         f"{key} {_duration(value)}"
         for key in ("p50", "p95", "p99", "max")
-        if (value := as_number(stats.get(key))) is not None
+        if (value := as_number(stats.get(f"{key}_seconds"))) is not None
     )
     parts.append(_text(left, 36, f"{len(samples):,} samples" + (f": {figures}" if figures else ""), css="muted"))
-    counts = _bins(samples)
-    count_ticks = _linear_ticks(max(counts), 4, whole=True)
+    counts, over = _bins(samples)
+    count_ticks = _linear_ticks(max([*counts, over]), 4, whole=True)
     y = _Scale(0, count_ticks[-1], bottom, top)
     parts += _y_axis(y, [(tick, _count(tick)) for tick in count_ticks], left, width - right)
     parts.append(_text(14, (top + bottom) / 2, "count", anchor="middle", css="muted", vertical=True))
@@ -232,7 +255,10 @@ def histogram_svg(title: str, samples: Sequence[float], stats: Mapping[str, Any]
                 f'height="{_n(bottom - y0)}"><title>{escape(_duration(edge_low))} to {escape(_duration(edge_high))}: '
                 f"{count}</title></rect>"
             )
-    for css, at, label, leftwards in _marker_labels(as_number(stats.get("average")), as_number(stats.get("budget")), x):
+    if over:
+        parts += _over_range_bar(over, max(samples), (x.end + 8, width - right - 4), y, bottom)
+    average, budget = as_number(stats.get("average_seconds")), as_number(stats.get("budget_seconds"))
+    for css, at, label, leftwards in _marker_labels(average, budget, x):
         parts.append(f'<line class="{css}" x1="{_n(at)}" y1="{_n(top - 14)}" x2="{_n(at)}" y2="{_n(bottom)}"/>')
         parts.append(
             _text(at - 5 if leftwards else at + 5, top - 6, label, anchor="end" if leftwards else "start", css=css)
@@ -283,7 +309,7 @@ def _fault_rows(labels: Sequence[tuple[float, str]], right_edge: float) -> list[
 def _legend(entries: Sequence[tuple[str, str]], x: float, y: float) -> str:
     parts = []
     for key, label in entries:
-        dash = ' stroke-dasharray="4 3"' if key in ("fault", "chain_p99") else ""
+        dash = ' stroke-dasharray="4 3"' if key in ("fault", "chain_p99_seconds") else ""
         parts.append(
             f'<line x1="{_n(x)}" y1="{_n(y - 4)}" x2="{_n(x + 18)}" y2="{_n(y - 4)}" stroke="{_COLORS[key]}" '
             f'stroke-width="2.5"{dash}/>{_text(x + 22, y, label)}'
@@ -301,7 +327,7 @@ def _throughput_panel(series: Sequence[Mapping[str, Any]], x: _Scale, bucket: fl
         return "".join([*parts, _no_data((x.start + x.end) / 2, (top + bottom) / 2)])
     y = _Scale(0, _linear_ticks(peak, 4)[-1], bottom, top)
     parts += _y_axis(y, [(tick, _count(tick)) for tick in _linear_ticks(y.high, 4)], x.start, x.end)
-    middles = [x((as_number(point.get("t")) or 0.0) + bucket / 2) for point in series]
+    middles = [x((as_number(point.get("t_seconds")) or 0.0) + bucket / 2) for point in series]
     for key, width in (("sent", 3.0), ("delivered", 1.5)):
         points = [None if v is None else (at, y(v / bucket)) for at, v in zip(middles, rates[key], strict=True)]
         parts.append(_path(points, _COLORS[key], width=width))
@@ -311,7 +337,7 @@ def _throughput_panel(series: Sequence[Mapping[str, Any]], x: _Scale, bucket: fl
 def _latency_panel(series: Sequence[Mapping[str, Any]], x: _Scale, bucket: float, top: float, bottom: float) -> str:
     """Hop p50 and p99 and chain p99 per bucket, on a log scale spanning the decades the data needs."""
     parts = [_text(16, (top + bottom) / 2, "latency (log)", anchor="middle", css="muted", vertical=True)]
-    keys = ("hop_p50", "hop_p99", "chain_p99")
+    keys = ("hop_p50_seconds", "hop_p99_seconds", "chain_p99_seconds")
     columns = {key: [as_number(point.get(key)) for point in series] for key in keys}
     values = [value for column in columns.values() for value in column if value is not None and value > 0]
     if not values:
@@ -320,10 +346,10 @@ def _latency_panel(series: Sequence[Mapping[str, Any]], x: _Scale, bucket: float
     high = max(10.0 ** math.ceil(math.log10(max(values))), low * 10)
     y = _Scale(low, high, bottom, top, log=True)
     parts += _y_axis(y, [(tick, label) for tick, label in _decade_ticks(low, high) if label], x.start, x.end)
-    middles = [x((as_number(point.get("t")) or 0.0) + bucket / 2) for point in series]
+    middles = [x((as_number(point.get("t_seconds")) or 0.0) + bucket / 2) for point in series]
     for key in keys:
         points = [None if v is None else (at, y(max(v, low))) for at, v in zip(middles, columns[key], strict=True)]
-        parts.append(_path(points, _COLORS[key], dashed=key == "chain_p99"))
+        parts.append(_path(points, _COLORS[key], dashed=key == "chain_p99_seconds"))
     return "".join(parts)
 
 
@@ -333,12 +359,12 @@ def timeline_svg(timeline: Mapping[str, Any]) -> str:
     faults = [fault for fault in timeline.get("faults", []) if isinstance(fault, dict)]
     bucket = max(as_number(timeline.get("bucket_seconds")) or 1.0, 1e-3)
     width, left, right, panel, gap = 1040, 64, 24, 150, 34
-    times = [(as_number(point.get("t")) or 0.0) + bucket for point in series] + [
-        (as_number(f.get("t")) or 0.0) + bucket for f in faults
+    times = [(as_number(point.get("t_seconds")) or 0.0) + bucket for point in series] + [
+        (as_number(f.get("t_seconds")) or 0.0) + bucket for f in faults
     ]
     x = _Scale(0, max([*times, bucket]), left, width - right)
     fault_labels = [f"{fault.get('kind', '')} {fault.get('target', '')}" for fault in faults]
-    fault_xs = [x(as_number(fault.get("t")) or 0.0) for fault in faults]
+    fault_xs = [x(as_number(fault.get("t_seconds")) or 0.0) for fault in faults]
     placed = _fault_rows(list(zip(fault_xs, fault_labels, strict=True)), width - right)
     band_top = 34
     throughput_top = band_top + 14 * (max((row for _, _, row in placed), default=-1) + 1) + 12
@@ -348,9 +374,9 @@ def timeline_svg(timeline: Mapping[str, Any]) -> str:
     legend = [
         ("sent", "sent /s"),
         ("delivered", "delivered /s"),
-        ("hop_p50", "hop p50"),
-        ("hop_p99", "hop p99"),
-        ("chain_p99", "signal -> execution p99"),
+        ("hop_p50_seconds", "hop p50"),
+        ("hop_p99_seconds", "hop p99"),
+        ("chain_p99_seconds", "signal -> execution p99"),
         ("fault", "fault"),
     ]
     ticks = [(tick, f"{tick:g} s") for tick in _linear_ticks(x.high, 10) if tick <= x.high * (1 + 1e-9)]
@@ -366,7 +392,7 @@ def timeline_svg(timeline: Mapping[str, Any]) -> str:
     ]
     for fault, at, label, (label_x, anchor, row) in zip(faults, fault_xs, fault_labels, placed, strict=True):
         label_y = band_top + 11 + 14 * row
-        tip = f"{as_number(fault.get('t')) or 0.0:.1f} s {label}: {fault.get('detail', '')}"
+        tip = f"{as_number(fault.get('t_seconds')) or 0.0:.1f} s {label}: {fault.get('detail', '')}"
         parts.append(
             f'<g class="fault"><title>{escape(tip)}</title><line x1="{_n(at)}" y1="{_n(label_y - 10)}" x2="{_n(at)}" '
             f'y2="{_n(latency_bottom)}"/>{_text(label_x, label_y, label, anchor=anchor)}</g>'

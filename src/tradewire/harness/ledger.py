@@ -50,6 +50,8 @@ class Observations:
     handled: dict[tuple[str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     """(topic, group) -> event id -> how many times a handler finished it."""
     replayed: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    deliveries: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=lambda: defaultdict(list))
+    """(topic, group) -> (time, event id) of every time a handler finished an event (the recovery figures)."""
     hop_samples: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     """(topic, group) -> (time, hop latency) of first attempts that were not replays."""
     chain_samples: list[tuple[float, float]] = field(default_factory=list)
@@ -65,6 +67,7 @@ class Observations:
         elif kind == "handled":
             key = (line["topic"], line["group"])
             self.handled[key][line["id"]] += 1
+            self.deliveries[key].append((float(line["t"]), line["id"]))
             if line.get("replayed"):
                 self.replayed[key].add(line["id"])
             elif int(line.get("attempt", 1)) <= 1:

@@ -1,10 +1,11 @@
 """The harness report: exact latency statistics, the per-bucket timeline, `report.json`, the terminal
 rendering and a self-contained HTML picture.
 
-A report is a plain JSON-able dict (its shape is built by `tradewire.harness.run`); every latency
-in it is in seconds. The HTML page is one file with inline SVG charts (`tradewire.harness.charts`):
-no scripts, no stylesheets, fonts or images from elsewhere, and every text taken from the report is
-escaped. The same report always renders to the same bytes.
+A report is a plain JSON-able dict (its shape is built by `tradewire.harness.run`); every duration
+in it is in seconds and says so in its key (`p99_seconds`, `budget_seconds`, `t_seconds`, ...).
+The HTML page is one file with inline SVG charts (`tradewire.harness.charts`): no scripts, no
+stylesheets, fonts or images from elsewhere, and every text taken from the report is escaped.
+The same report always renders to the same bytes.
 """
 
 from __future__ import annotations
@@ -55,24 +56,29 @@ def _percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+STAT_KEYS = ("p50_seconds", "p95_seconds", "p99_seconds", "max_seconds", "average_seconds")
+"""The figures of a latency statistic, in the order the SLO table shows them."""
+
+
 def latency_stats(samples: Sequence[float], budget: float | None) -> dict[str, Any]:
-    """Exact count, p50, p95, p99, max and average of raw samples (seconds), against an average budget.
+    """Exact count, p50, p95, p99, max and average of raw samples (seconds), against an average budget
+    (`budget_seconds`).
 
     `ok` is whether the average is strictly under the budget; it is None without samples or
     without a budget, and every figure is None without samples.
     """
     ordered = sorted(float(sample) for sample in samples)
     if not ordered:
-        return {"count": 0, **dict.fromkeys(("p50", "p95", "p99", "max", "average")), "budget": budget, "ok": None}
+        return {"count": 0, **dict.fromkeys(STAT_KEYS), "budget_seconds": budget, "ok": None}
     average = math.fsum(ordered) / len(ordered)
     return {
         "count": len(ordered),
-        "p50": _percentile(ordered, 0.50),
-        "p95": _percentile(ordered, 0.95),
-        "p99": _percentile(ordered, 0.99),
-        "max": ordered[-1],
-        "average": average,
-        "budget": budget,
+        "p50_seconds": _percentile(ordered, 0.50),
+        "p95_seconds": _percentile(ordered, 0.95),
+        "p99_seconds": _percentile(ordered, 0.99),
+        "max_seconds": ordered[-1],
+        "average_seconds": average,
+        "budget_seconds": budget,
         "ok": None if budget is None else average < budget,
     }
 
@@ -92,7 +98,7 @@ def timeline(
     `sent` and `delivered` are the times of single events (counted per bucket); `hop` and
     `chain` are (time, seconds) latency observations, summarised per bucket as hop p50 and
     p99 and chain p99 (None in a bucket without any). Buckets run from 0 to the last
-    observation. `faults` are {t, kind, target, detail} mappings, returned sorted by time.
+    observation. `faults` are {t_seconds, kind, target, detail} mappings, returned sorted by time.
     """
     if not bucket_seconds > 0:
         raise ValueError(f"bucket_seconds must be positive, not {bucket_seconds!r}")
@@ -117,24 +123,24 @@ def timeline(
         hops, chains = sorted(values["hop"]), sorted(values["chain"])
         series.append(
             {
-                "t": round(index * bucket_seconds, 6),
+                "t_seconds": round(index * bucket_seconds, 6),
                 "sent": len(values["sent"]),
                 "delivered": len(values["delivered"]),
-                "hop_p50": _percentile(hops, 0.50) if hops else None,
-                "hop_p99": _percentile(hops, 0.99) if hops else None,
-                "chain_p99": _percentile(chains, 0.99) if chains else None,
+                "hop_p50_seconds": _percentile(hops, 0.50) if hops else None,
+                "hop_p99_seconds": _percentile(hops, 0.99) if hops else None,
+                "chain_p99_seconds": _percentile(chains, 0.99) if chains else None,
             }
         )
     listed = [
         {
-            "t": float(fault["t"]),
+            "t_seconds": float(fault["t_seconds"]),
             "kind": str(fault.get("kind", "")),
             "target": str(fault.get("target", "")),
             "detail": str(fault.get("detail", "")),
         }
         for fault in faults
     ]
-    listed.sort(key=lambda fault: (fault["t"], fault["kind"], fault["target"]))
+    listed.sort(key=lambda fault: (fault["t_seconds"], fault["kind"], fault["target"]))
     return {"bucket_seconds": bucket_seconds, "series": series, "faults": listed}
 
 
@@ -202,6 +208,9 @@ _LEDGER_HEADERS = (
 )
 _SLO_HEADERS = ("latency", "count", "p50 ms", "p95 ms", "p99 ms", "max ms", "avg ms", "budget", "result")
 _FAULT_HEADERS = ("t s", "fault", "target", "detail")
+_GAP_HEADERS = ("t s", "fault", "hop", "delivery gap s", "from s", "to s", "after undo s")
+_TARGET_HEADERS = ("recovery target", "measured s", "target", "result")
+_GAP_ALIGN, _TARGET_ALIGN = "rllrrrr", "lrll"
 # column alignment per table: l(eft) for text, r(ight) for figures
 _LEDGER_ALIGN, _SLO_ALIGN, _FAULT_ALIGN = "lrrrrrlrr", "lrrrrrrll", "rlll"
 
@@ -238,10 +247,10 @@ def _slo_rows(report: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], b
 
 
 def _slo_cells(stats: Mapping[str, Any]) -> list[str]:
-    budget = as_number(stats.get("budget"))
+    budget = as_number(stats.get("budget_seconds"))
     return [
         str(_int(stats.get("count"))),
-        *(as_ms(stats.get(key)) for key in ("p50", "p95", "p99", "max", "average")),
+        *(as_ms(stats.get(key)) for key in STAT_KEYS),
         "—" if budget is None else f"avg < {budget * 1000:g} ms",
     ]
 
@@ -259,9 +268,58 @@ def _faults(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [fault for fault in _mapping(report.get("timeline")).get("faults") or [] if isinstance(fault, dict)]
 
 
+def _seconds(value: Any) -> str:
+    number = as_number(value)
+    return "—" if number is None else f"{number:.2f}"
+
+
+def _recovery(report: Mapping[str, Any]) -> tuple[list[list[str]], list[tuple[list[str], Any]]]:
+    """The delivery gap rows and the recovery target rows (cells, ok) of the report's `recovery`."""
+    recovery = _mapping(report.get("recovery"))
+    gaps = []
+    for gap in recovery.get("gaps") or []:
+        if not isinstance(gap, dict):
+            continue
+        figure = _seconds(gap.get("gap_seconds")) + ("" if gap.get("recovered", True) else " (not recovered)")
+        gaps.append(
+            [
+                _seconds(gap.get("t_seconds")),
+                str(gap.get("fault", "")),
+                str(gap.get("hop", "")),
+                figure,
+                *(_seconds(gap.get(key)) for key in ("from_seconds", "to_seconds", "undone_to_delivery_seconds")),
+            ]
+        )
+    targets = []
+    for target in recovery.get("targets") or []:
+        if not isinstance(target, dict):
+            continue
+        limit = as_number(target.get("limit_seconds"))
+        comparison = "≤" if target.get("comparison") == "<=" else "<"
+        cells = [
+            str(target.get("name", "")),
+            _seconds(target.get("measured_seconds")),
+            "—" if limit is None else f"{comparison} {limit:g} s",
+        ]
+        targets.append((cells, target.get("ok")))
+    return gaps, targets
+
+
+def _judged(report: Mapping[str, Any]) -> str:
+    """What the verdict covers, and how the timings it does not judge came out."""
+    slos = [stats.get("ok") is True for _, stats, _ in _slo_rows(report) if stats.get("ok") is not None]
+    targets = [ok is True for _, ok in _recovery(report)[1] if ok is not None]
+    parts = ["the verdict judges the ledger"]
+    if slos:
+        parts.append(f"latency SLOs met: {sum(slos)} of {len(slos)}")
+    if targets:
+        parts.append(f"recovery targets met: {sum(targets)} of {len(targets)}")
+    return "; ".join(parts) + (" (reported, not judged)" if slos or targets else "")
+
+
 def _fault_cells(fault: Mapping[str, Any]) -> list[str]:
     return [
-        f"{as_number(fault.get('t')) or 0.0:.1f}",
+        f"{as_number(fault.get('t_seconds')) or 0.0:.1f}",
         *(str(fault.get(key, "")) for key in ("kind", "target", "detail")),
     ]
 
@@ -311,6 +369,19 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
         console.print(table)
     else:
         console.print("faults: none injected")
+    gaps, targets = _recovery(report)
+    if gaps:
+        table = _rich_table("delivery gaps", _GAP_HEADERS, _GAP_ALIGN)
+        for cells in gaps:
+            table.add_row(*(Text(cell) for cell in cells))
+        console.print(table)
+    if targets:
+        table = _rich_table("recovery targets", _TARGET_HEADERS, _TARGET_ALIGN)
+        for cells, ok in targets:
+            word, style = _result(ok)
+            table.add_row(*(Text(cell) for cell in cells), Text(word, style=style))
+        console.print(table)
+    console.print(Text(_judged(report)))
     if _passed(report):
         console.print(Text.assemble(("PASSED", "bold green"), f" {scenario}"))
     else:
@@ -378,7 +449,8 @@ def _header_html(report: Mapping[str, Any]) -> str:
     return (
         f'<header class="{verdict.lower()}"><h1>{escape(report.get("scenario", "?"))}'
         f'<span class="verdict">{verdict}</span></h1><p class="facts">{escape(report.get("description", ""))}</p>'
-        f'<p class="facts">{facts}</p><p class="facts">{totals}</p></header>'
+        f'<p class="facts">{facts}</p><p class="facts">{totals}</p>'
+        f'<p class="facts">{escape(_judged(report))}</p></header>'
         + (f'<h2>Failures</h2><ul class="failures">{failures}</ul>' if failures else "")
     )
 
@@ -399,6 +471,15 @@ def _tables_html(report: Mapping[str, Any]) -> str:
     faults: list[list[_Cell]] = [list(_fault_cells(fault)) for fault in _faults(report)]
     if faults:
         parts += ["<h2>Faults</h2>", _table_html(_FAULT_HEADERS, _FAULT_ALIGN, faults)]
+    gaps, targets = _recovery(report)
+    if gaps:
+        parts += ["<h2>Delivery gaps</h2>", _table_html(_GAP_HEADERS, _GAP_ALIGN, gaps)]
+    if targets:
+        rows: list[list[_Cell]] = []
+        for cells, ok in targets:
+            word, style = _result(ok)
+            rows.append([*cells, (word, {"green": "good", "bold red": "bad"}.get(style, ""))])
+        parts += ["<h2>Recovery targets</h2>", _table_html(_TARGET_HEADERS, _TARGET_ALIGN, rows)]
     return "".join(parts)
 
 
@@ -408,7 +489,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     latency, samples = _mapping(report.get("latency")), _mapping(report.get("samples"))
     histograms = []
     for key, title in (("hop", "every pipeline hop (pooled)"), ("signal_to_execution", "signal -> execution")):
-        values = [value for value in map(as_number, samples.get(key) or []) if value is not None]
+        values = [value for value in map(as_number, samples.get(f"{key}_seconds") or []) if value is not None]
         histograms.append(histogram_svg(title, values, _mapping(latency.get(key))))
     sections = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',

@@ -34,6 +34,7 @@ from tradewire.harness.agent import _signal
 from tradewire.harness.config import DERIVED, PIPELINE, ROLES, HarnessError, HarnessOptions, RunConfig
 from tradewire.harness.ledger import DeadLetterEntry, Expected, Observations, build_ledger, unforwarded
 from tradewire.harness.processes import Fleet, JournalTail, OwnStacks, Stack, dlq_count, wait_for_groups
+from tradewire.harness.recovery import affected_hops, fault_gaps, gap_target, latency_target
 from tradewire.harness.scenarios import SCENARIOS, Fault, Scenario, chaos_marks
 from tradewire.latency import CHAIN_BUDGET_SECONDS, HOP_AVERAGE_BUDGET_SECONDS
 from tradewire.producer import Producer
@@ -131,12 +132,16 @@ class _Run:
     faults: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     killed: set[str] = field(default_factory=set)
+    injected: list[tuple[float, Fault, str]] = field(default_factory=list)
+    """(when, fault, label) of every fault fired, in order (absolute times)."""
+    undone: dict[Fault, float] = field(default_factory=dict)
+    """When each undone fault was undone (the agent restarted, the broker back)."""
     t0: float = 0.0
     stopped_at: float = 0.0
 
     def fault(self, kind: str, target: str, detail: str) -> None:
         at = time.time() - self.t0 if self.t0 else 0.0
-        self.faults.append({"t": round(at, 3), "kind": kind, "target": target, "detail": detail})
+        self.faults.append({"t_seconds": round(at, 3), "kind": kind, "target": target, "detail": detail})
         self.say(f"  [{at:6.1f} s] {kind} {target}: {detail}")
 
 
@@ -259,11 +264,14 @@ def _drive(run: _Run) -> None:
         while pending and acked >= pending[0].at * events:
             fault = pending.pop(0)
             undo_after = _fire(run, fault)
+            fired = run.faults[-1]
+            run.injected.append((run.t0 + fired["t_seconds"], fault, f"{fired['kind']} {fired['target']}"))
             if fault.duration:
                 undo.append((time.monotonic() + fault.duration, fault, undo_after))
         for item in [item for item in undo if time.monotonic() >= item[0]]:
             undo.remove(item)
             _undo(run, item[1], item[2])
+            run.undone[item[1]] = time.time()
         crashed = [name for name, alive in fleet.alive().items() if not alive and name not in run.killed]
         if crashed:
             run.failures.append(f"agent {crashed[0]} exited unexpectedly; see {fleet.logs / (crashed[0] + '.log')}")
@@ -444,7 +452,7 @@ def _report(run: _Run) -> dict[str, Any]:
     chain_samples = [chain for at, chain in observations.chain_samples if at >= run.t0]
     marks: list[dict[str, Any]] = [
         {
-            "t": round(float(mark["t"]) - run.t0, 3),
+            "t_seconds": round(float(mark["t"]) - run.t0, 3),
             "kind": str(mark["what"]),
             "target": str(mark.get("target") or mark["source"]),
             "detail": str(mark.get("reason", "")),
@@ -453,7 +461,11 @@ def _report(run: _Run) -> dict[str, Any]:
         if mark.get("what") in ("halt", "resume", "trip", "reset") and run.t0
     ]
     shown = [mark for mark in marks if mark["kind"] in ("trip", "reset") or "market-analysis" in mark["target"]]
-    faults = sorted([*run.faults, *shown], key=lambda fault: fault["t"])
+    faults = sorted([*run.faults, *shown], key=lambda fault: fault["t_seconds"])
+    latency = {
+        "hop": reports.latency_stats(hop_samples, HOP_AVERAGE_BUDGET_SECONDS),
+        "signal_to_execution": reports.latency_stats(chain_samples, CHAIN_BUDGET_SECONDS),
+    }
     return {
         "tradewire_version": _version(),
         "scenario": run.scenario.name,
@@ -468,16 +480,50 @@ def _report(run: _Run) -> dict[str, Any]:
         **totals,
         "hops": rows,
         "rejected_orders": len(observations.sent.get("execution.order.rejected", {})),
-        "latency": {
-            "hop": reports.latency_stats(hop_samples, HOP_AVERAGE_BUDGET_SECONDS),
-            "signal_to_execution": reports.latency_stats(chain_samples, CHAIN_BUDGET_SECONDS),
-        },
+        "latency": latency,
+        "recovery": _recovery(run, observations, latency, stopped_at),
         "timeline": _timeline(run, observations, faults),
-        "samples": {"hop": hop_samples, "signal_to_execution": chain_samples},
+        "samples": {"hop_seconds": hop_samples, "signal_to_execution_seconds": chain_samples},
         "agents": {
             name: f"http://127.0.0.1:{port}/metrics" for name, port in sorted(_metrics_ports(observations).items())
         },
     }
+
+
+def _recovery(
+    run: _Run, observations: Observations, latency: dict[str, Any], stopped_at: float
+) -> dict[str, list[dict[str, Any]]]:
+    """The delivery gap of each injected fault on each hop it affects, and the scenario's recovery targets."""
+    gaps: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
+    ends = [at for at, _, _ in run.injected[1:]] + [stopped_at]
+    for (at, fault, label), window_end in zip(run.injected, ends, strict=True):
+        found = fault_gaps(observations, affected_hops(fault.action, fault.target), at, window_end)
+        undone = run.undone.get(fault)
+        limit = fault.gap_target_seconds
+        for (topic, group), gap in found.items():
+            back = gap.end - undone if undone is not None and gap.recovered and gap.end > undone else None
+            gaps.append(
+                {
+                    "fault": label,
+                    "t_seconds": round(at - run.t0, 3),
+                    "hop": f"{topic} -> {group}",
+                    "gap_seconds": round(gap.seconds, 3),
+                    "from_seconds": round(gap.start - run.t0, 3),
+                    "to_seconds": round(gap.end - run.t0, 3),
+                    "recovered": gap.recovered,
+                    "undone_to_delivery_seconds": None if back is None else round(back, 3),
+                    "target_seconds": limit,
+                    "ok": None if limit is None else gap.seconds <= limit,
+                }
+            )
+        if limit is not None:
+            targets.append(gap_target(label, found, limit).as_json())
+    chain_limit = run.scenario.chain_p99_target_seconds
+    if chain_limit is not None:
+        chain = latency["signal_to_execution"]
+        targets.append(latency_target("signal -> execution p99", chain, "p99_seconds", chain_limit).as_json())
+    return {"gaps": gaps, "targets": targets}
 
 
 def _metrics_ports(observations: Observations) -> dict[str, int]:

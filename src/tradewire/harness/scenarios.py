@@ -3,6 +3,11 @@
 A fault fires when a share of the signals has been acknowledged (`at`), so it lands in the
 middle of the traffic whatever the machine's speed; a fault with a `duration` is undone that
 many seconds later (the killed agent or broker restarted, the registry started again).
+
+Recovery targets sit beside the figures they judge: a fault's `gap_target_seconds` bounds the
+delivery gap it causes (see `tradewire.harness.recovery`), a scenario's
+`chain_p99_target_seconds` bounds its signal-to-execution p99. Like the latency SLOs they are
+shown as met or missed; the verdict stays the ledger's.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ class Fault:
     target: str = ""
     duration: float = 0.0
     """Seconds until it is undone (0: never, or nothing to undo)."""
+    gap_target_seconds: float | None = None
+    """The longest delivery gap this fault may cause on the hops it affects (None: no target)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,8 @@ class Scenario:
     """Mark signals so that risk's handler fails them (once, always, non-retryably), then replay the DLQ."""
     slow_ms: dict[str, float] = field(default_factory=dict)
     faults: tuple[Fault, ...] = ()
+    chain_p99_target_seconds: float | None = None
+    """The signal-to-execution p99 the run must stay under despite its faults (None: no target)."""
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -69,7 +78,7 @@ SCENARIOS: dict[str, Scenario] = {
             "risk is SIGKILLed mid-run and restarted a second later",
             events=600,
             rate=50,
-            faults=(Fault(0.4, "kill-agent", "risk", duration=1.0),),
+            faults=(Fault(0.4, "kill-agent", "risk", duration=1.0, gap_target_seconds=2.0),),
         ),
         Scenario(
             "broker-restart",
@@ -77,6 +86,7 @@ SCENARIOS: dict[str, Scenario] = {
             events=500,
             rate=50,
             faults=(Fault(0.4, "kill-broker", "", duration=2.0),),
+            chain_p99_target_seconds=10.0,
         ),
         Scenario(
             "broker-failover",

@@ -99,11 +99,11 @@ def sample_report(**overrides: Any) -> dict[str, Any]:
             hop=[(0.1, 0.0011), (1.1, 0.002), (2.5, 0.030)],
             chain=[(0.3, 0.015), (2.6, 0.250)],
             faults=[
-                {"t": 1.5, "kind": "restart", "target": "risk", "detail": "pid 1300"},
-                {"t": 0.8, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
+                {"t_seconds": 1.5, "kind": "restart", "target": "risk", "detail": "pid 1300"},
+                {"t_seconds": 0.8, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
             ],
         ),
-        "samples": {"hop": hop_samples, "signal_to_execution": chain_samples},
+        "samples": {"hop_seconds": hop_samples, "signal_to_execution_seconds": chain_samples},
     }
     report.update(overrides)
     return report
@@ -182,12 +182,12 @@ def test_latency_stats_of_0_to_100_have_exact_percentiles() -> None:
 
     assert {
         "count": 101,
-        "p50": 50.0,
-        "p95": 95.0,
-        "p99": 99.0,
-        "max": 100.0,
-        "average": 50.0,
-        "budget": 60.0,
+        "p50_seconds": 50.0,
+        "p95_seconds": 95.0,
+        "p99_seconds": 99.0,
+        "max_seconds": 100.0,
+        "average_seconds": 50.0,
+        "budget_seconds": 60.0,
         "ok": True,
     } == stats
 
@@ -198,12 +198,12 @@ def test_latency_stats_interpolate_linearly_between_closest_ranks() -> None:
 
     assert {
         "count": 4,
-        "p50": 2.5,
-        "p95": 3.85,
-        "p99": 3.97,
-        "max": 4.0,
-        "average": 2.5,
-        "budget": None,
+        "p50_seconds": 2.5,
+        "p95_seconds": 3.85,
+        "p99_seconds": 3.97,
+        "max_seconds": 4.0,
+        "average_seconds": 2.5,
+        "budget_seconds": None,
         "ok": None,
     } == pytest.approx(stats)
 
@@ -214,12 +214,12 @@ def test_latency_stats_of_one_sample_are_that_sample() -> None:
 
     assert {
         "count": 1,
-        "p50": 0.007,
-        "p95": 0.007,
-        "p99": 0.007,
-        "max": 0.007,
-        "average": 0.007,
-        "budget": 0.010,
+        "p50_seconds": 0.007,
+        "p95_seconds": 0.007,
+        "p99_seconds": 0.007,
+        "max_seconds": 0.007,
+        "average_seconds": 0.007,
+        "budget_seconds": 0.010,
         "ok": True,
     } == stats
 
@@ -230,12 +230,12 @@ def test_latency_stats_without_samples_are_none_and_keep_the_budget() -> None:
 
     assert {
         "count": 0,
-        "p50": None,
-        "p95": None,
-        "p99": None,
-        "max": None,
-        "average": None,
-        "budget": 0.100,
+        "p50_seconds": None,
+        "p95_seconds": None,
+        "p99_seconds": None,
+        "max_seconds": None,
+        "average_seconds": None,
+        "budget_seconds": 0.100,
         "ok": None,
     } == stats
 
@@ -268,10 +268,38 @@ def test_timeline_counts_per_bucket_and_summarises_latency_with_none_for_empty_b
 
     assert 1.0 == result["bucket_seconds"]
     expected = [
-        {"t": 0.0, "sent": 2, "delivered": 1, "hop_p50": 0.002, "hop_p99": 0.00298, "chain_p99": None},
-        {"t": 1.0, "sent": 1, "delivered": 0, "hop_p50": 0.002, "hop_p99": 0.002, "chain_p99": 0.020},
-        {"t": 2.0, "sent": 0, "delivered": 0, "hop_p50": None, "hop_p99": None, "chain_p99": None},
-        {"t": 3.0, "sent": 0, "delivered": 1, "hop_p50": None, "hop_p99": None, "chain_p99": None},
+        {
+            "t_seconds": 0.0,
+            "sent": 2,
+            "delivered": 1,
+            "hop_p50_seconds": 0.002,
+            "hop_p99_seconds": 0.00298,
+            "chain_p99_seconds": None,
+        },
+        {
+            "t_seconds": 1.0,
+            "sent": 1,
+            "delivered": 0,
+            "hop_p50_seconds": 0.002,
+            "hop_p99_seconds": 0.002,
+            "chain_p99_seconds": 0.020,
+        },
+        {
+            "t_seconds": 2.0,
+            "sent": 0,
+            "delivered": 0,
+            "hop_p50_seconds": None,
+            "hop_p99_seconds": None,
+            "chain_p99_seconds": None,
+        },
+        {
+            "t_seconds": 3.0,
+            "sent": 0,
+            "delivered": 1,
+            "hop_p50_seconds": None,
+            "hop_p99_seconds": None,
+            "chain_p99_seconds": None,
+        },
     ]
     assert [pytest.approx(point) for point in expected] == result["series"]
 
@@ -281,16 +309,16 @@ def test_timeline_sorts_faults_by_time_and_uses_the_bucket_size() -> None:
     result = timeline(
         sent=[0.2, 0.7],
         faults=[
-            {"t": 5.0, "kind": "restart", "target": "risk"},
-            {"t": 3.2, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
+            {"t_seconds": 5.0, "kind": "restart", "target": "risk"},
+            {"t_seconds": 3.2, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
         ],
         bucket_seconds=0.5,
     )
 
-    assert [0.0, 0.5] == [point["t"] for point in result["series"]]
+    assert [0.0, 0.5] == [point["t_seconds"] for point in result["series"]]
     assert [
-        {"t": 3.2, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
-        {"t": 5.0, "kind": "restart", "target": "risk", "detail": ""},
+        {"t_seconds": 3.2, "kind": "kill", "target": "risk", "detail": "SIGKILL pid 1234"},
+        {"t_seconds": 5.0, "kind": "restart", "target": "risk", "detail": ""},
     ] == result["faults"]
 
 
@@ -454,10 +482,11 @@ def test_render_text_says_failed_with_every_reason() -> None:
 
     assert [
         "faults: none injected",
+        "the verdict judges the ledger; latency SLOs met: 3 of 4 (reported, not judged)",
         "FAILED poison: 2 failure(s)",
         "  - hop signal -> risk: 2 lost",
         "  - [red]unexpected dead letter[/red] x (poison)",
-    ] == text.rstrip().splitlines()[-4:]
+    ] == text.rstrip().splitlines()[-5:]
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -497,14 +526,24 @@ def test_render_html_draws_the_slo_budget_at_its_place_on_the_log_axis() -> None
         assert f"budget: avg &lt; {label}</text>" in chart
 
 
-def test_render_html_bins_samples_per_tenth_of_a_decade_and_keeps_outliers_in_the_edge_bin() -> None:
-    """Three samples of 1.1 ms share the 1 ms to 1.26 ms bin; samples past 5 s are counted in the last bin."""
-    report = sample_report(samples={"hop": [0.0011, 0.0011, 0.0011, 12.0, 60.0], "signal_to_execution": []})
+def test_render_html_bins_samples_per_tenth_of_a_decade_and_gives_samples_past_the_axis_a_labelled_bar() -> None:
+    """Three samples of 1.1 ms share the 1 ms to 1.26 ms bin; samples past 5 s are not in the last bin
+    but in a bar of their own right of the axis, labelled "> 5 s" with its count."""
+    report = sample_report(
+        samples={"hop_seconds": [0.0011, 0.0011, 0.0011, 4.5, 12.0, 60.0], "signal_to_execution_seconds": []}
+    )
 
     page = render_html(report)
+    hop_chart = re.findall(r"<svg.*?</svg>", page, re.S)[0]
 
-    assert "<title>1 ms to 1.26 ms: 3</title>" in page
-    assert "<title>3.98 s to 5 s: 2</title>" in page
+    assert "<title>1 ms to 1.26 ms: 3</title>" in hop_chart
+    assert "<title>3.98 s to 5 s: 1</title>" in hop_chart
+    assert "<title>past 5 s: 2 (the longest 60 s)</title>" in hop_chart
+    over = parsed(hop_chart).svg_texts[0]
+    assert ["2", "> 5 s"] == [text for text in over if text in ("2", "> 5 s")][-2:]
+    bar_x = float(re.search(r'<rect class="over" x="([\d.]+)"', hop_chart).group(1))  # type: ignore[union-attr]
+    axis_end = max(float(x) for x in re.findall(r'<line class="axis" x1="[\d.]+" y1="[\d.]+" x2="([\d.]+)"', hop_chart))
+    assert bar_x > axis_end
 
 
 def test_render_html_has_no_external_references() -> None:
@@ -521,7 +560,7 @@ def test_render_html_escapes_everything_taken_from_the_report() -> None:
     """A hostile scenario name, description, hop name, fault and failure text appear only escaped."""
     report = sample_report(scenario=HOSTILE, description=HOSTILE, passed=False, failures=[HOSTILE])
     report["hops"][0]["name"] = HOSTILE
-    report["timeline"]["faults"].append({"t": 2.0, "kind": HOSTILE, "target": "risk", "detail": HOSTILE})
+    report["timeline"]["faults"].append({"t_seconds": 2.0, "kind": HOSTILE, "target": "risk", "detail": HOSTILE})
     report["dead_lettered_by_reason"] = {HOSTILE: 1}
 
     page = render_html(report)
@@ -534,7 +573,7 @@ def test_render_html_escapes_everything_taken_from_the_report() -> None:
 
 def test_render_html_says_no_data_for_empty_samples_and_an_empty_timeline() -> None:
     """Without samples each histogram says "no data"; without a series both timeline panels do."""
-    report = sample_report(samples={"hop": [], "signal_to_execution": []}, timeline=timeline())
+    report = sample_report(samples={"hop_seconds": [], "signal_to_execution_seconds": []}, timeline=timeline())
     report["latency"] = {"hop": latency_stats([], 0.010), "signal_to_execution": latency_stats([], 0.100)}
 
     page = render_html(report)
@@ -592,3 +631,125 @@ def test_render_html_is_deterministic_and_does_not_change_the_report(tmp_path: P
     assert (tmp_path / "first" / "report.html").read_bytes() == (tmp_path / "second" / "report.html").read_bytes()
     assert first.read_bytes() == second.read_bytes()
     assert before == report
+
+
+# -- recovery ----------------------------------------------------------------------------------------
+RECOVERY = {
+    "gaps": [
+        {
+            "fault": "kill risk-1",
+            "t_seconds": 2.4,
+            "hop": "trading.signals.generated -> risk",
+            "gap_seconds": 1.623,
+            "from_seconds": 2.38,
+            "to_seconds": 4.003,
+            "recovered": True,
+            "undone_to_delivery_seconds": 0.55,
+            "target_seconds": 2.0,
+            "ok": True,
+        },
+        {
+            "fault": "kill broker",
+            "t_seconds": 6.0,
+            "hop": "risk.signal.assessed -> personality",
+            "gap_seconds": 3.0,
+            "from_seconds": 6.0,
+            "to_seconds": 9.0,
+            "recovered": False,
+            "undone_to_delivery_seconds": None,
+            "target_seconds": None,
+            "ok": None,
+        },
+    ],
+    "targets": [
+        {
+            "name": "delivery gap after kill risk-1",
+            "measured_seconds": 1.623,
+            "limit_seconds": 2.0,
+            "comparison": "<=",
+            "ok": True,
+        },
+        {
+            "name": "signal -> execution p99",
+            "measured_seconds": 12.5,
+            "limit_seconds": 10.0,
+            "comparison": "<",
+            "ok": False,
+        },
+    ],
+}
+
+
+def test_render_text_shows_each_fault_s_delivery_gap_and_the_recovery_targets_with_their_result() -> None:
+    """A row per fault and hop: when, which fault, the gap in seconds, its stretch and how soon after
+    the undo deliveries came back; then each target with pass or FAIL."""
+    text = rendered_text(sample_report(recovery=RECOVERY))
+
+    assert ["2.40", "kill risk-1", "trading.signals.generated -> risk", "1.62", "2.38", "4.00", "0.55"] == table_row(
+        text, "2.40"
+    )
+    assert [
+        "6.00",
+        "kill broker",
+        "risk.signal.assessed -> personality",
+        "3.00 (not recovered)",
+        "6.00",
+        "9.00",
+        "—",
+    ] == (table_row(text, "6.00"))
+    assert ["delivery gap after kill risk-1", "1.62", "≤ 2 s", "pass"] == table_row(
+        text, "delivery gap after kill risk-1"
+    )
+    assert ["signal -> execution p99", "12.50", "< 10 s", "FAIL"] == table_row(text, "signal -> execution p99")
+
+
+def test_render_text_says_what_the_verdict_judges_and_how_the_timings_came_out() -> None:
+    """Before PASSED: the verdict is the ledger's, the SLOs and recovery targets are counted, not judged."""
+    text = rendered_text(sample_report(recovery=RECOVERY))
+
+    assert [
+        "the verdict judges the ledger; latency SLOs met: 3 of 4; recovery targets met: 1 of 2 (reported, not judged)",
+        "PASSED poison",
+    ] == text.rstrip().splitlines()[-2:]
+
+
+def test_render_html_has_the_delivery_gaps_and_the_recovery_targets_marked() -> None:
+    """The page has both tables; a missed target is marked like a missed SLO, and the header says what is judged."""
+    page = render_html(sample_report(recovery=RECOVERY))
+
+    gaps = html_table_rows(page, "Delivery gaps")
+    targets = html_table_rows(page, "Recovery targets")
+
+    assert ["t s", "fault", "hop", "delivery gap s", "from s", "to s", "after undo s"] == gaps[0]
+    assert ["2.40", "kill risk-1", "trading.signals.generated -&gt; risk", "1.62", "2.38", "4.00", "0.55"] == gaps[1]
+    assert [
+        ["recovery target", "measured s", "target", "result"],
+        ["delivery gap after kill risk-1", "1.62", "≤ 2 s", "pass"],
+        ["signal -&gt; execution p99", "12.50", "&lt; 10 s", "FAIL"],
+    ] == targets
+    assert '<td class="bad">FAIL</td>' in page
+    assert "recovery targets met: 1 of 2 (reported, not judged)</p></header>" in page
+
+
+def test_a_report_without_faults_has_no_recovery_tables() -> None:
+    """No gaps and no targets: neither table appears."""
+    page = render_html(sample_report(recovery={"gaps": [], "targets": []}))
+
+    assert [False, False] == [heading in page for heading in ("<h2>Delivery gaps</h2>", "<h2>Recovery targets</h2>")]
+
+
+def test_every_duration_in_a_report_names_its_unit_in_its_key() -> None:
+    """Latency statistics, the timeline, the faults, the samples and the recovery figures: every
+    non-integer number sits under a key ending in `_seconds` (the run's rate is not a duration)."""
+    report = sample_report(recovery=RECOVERY)
+
+    def unitless(value: object, key: str = "") -> list[str]:
+        if isinstance(value, dict):
+            return [name for child, item in value.items() for name in unitless(item, child)]
+        if isinstance(value, list):
+            return [name for item in value for name in unitless(item, key)]
+        if isinstance(value, float) and not key.endswith("_seconds") and key != "rate":
+            return [key]
+        return []
+
+    assert [] == unitless(json.loads(json.dumps(report)))

@@ -1,0 +1,134 @@
+"""Specification of the poll loop's fatal errors: a fatal error of the Kafka client (a fenced static
+member) stops `run()` with a FatalConsumerError that says why, and nothing is committed after it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import confluent_kafka
+import pytest
+
+from tradewire.consumer import Consumer, MessageContext
+from tradewire.consumer.partitions import Job, PartitionState
+from tradewire.contracts import SignalGenerated
+from tradewire.errors import FatalConsumerError, RawRecord, TradingSystemError
+from tradewire.registry.client import RegistryClient
+from tradewire.settings import ConsumerSettings
+
+FENCED = (
+    "Fatal error: Broker: Static consumer fenced by other consumer with same group.instance.id: "
+    "Fatal consumer error: Broker: Static consumer fenced by other consumer with same group.instance.id"
+)
+
+
+class KafkaStub:
+    """What the poll loop calls on librdkafka's consumer: hands out the given messages once, records the rest."""
+
+    def __init__(self, messages: list[confluent_kafka.Message]) -> None:
+        self.messages = messages
+        self.calls: list[str] = []
+
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[confluent_kafka.Message]:
+        batch, self.messages = self.messages[:num_messages], self.messages[num_messages:]
+        return batch
+
+    def commit(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append("commit")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def consumer(kafka: KafkaStub, **changes: Any) -> Consumer:
+    settings = ConsumerSettings(agent="risk", group="risk", instance_id="risk-1", dedup_store="none", **changes)
+    made = Consumer(settings, registry=RegistryClient("http://127.0.0.1:9"), producer=object())  # type: ignore[arg-type]
+
+    @made.handler(SignalGenerated)
+    def on_signal(signal: SignalGenerated, ctx: MessageContext) -> None:
+        """Never called here."""
+
+    def start() -> None:
+        made._kafka = kafka  # type: ignore[assignment]
+
+    made._start = start  # type: ignore[method-assign]
+    return made
+
+
+def fatal(text: str) -> confluent_kafka.Message:
+    return confluent_kafka.Message(
+        error=confluent_kafka.KafkaError(confluent_kafka.KafkaError._FATAL, text, fatal=True)
+    )
+
+
+def test_a_fenced_member_stops_run_with_an_error_naming_the_instance_id_and_the_way_out() -> None:
+    """FENCED_INSTANCE_ID (librdkafka's fatal error) ends run() with FatalConsumerError, reason "fenced"."""
+    kafka = KafkaStub([fatal(FENCED)])
+
+    with pytest.raises(FatalConsumerError) as raised:
+        consumer(kafka).run(install_signal_handlers=False, max_seconds=30)
+
+    error = raised.value
+    assert isinstance(error, TradingSystemError)
+    assert ("fenced", "risk", "risk-1") == (error.reason, error.group, error.instance_id)
+    assert str(error).startswith(
+        "consumer 'risk' stopped: another consumer joined group 'risk' with the same group.instance.id 'risk-1' "
+        "and the broker fenced this one out (Fatal error: Broker: Static consumer fenced"
+    )
+    assert str(error).endswith(
+        "Each running instance needs its own instance id: give every instance its own agent name, or set "
+        "instance_id (TRADEWIRE_INSTANCE_ID)"
+    )
+
+
+def test_after_a_fatal_error_nothing_is_committed_and_the_client_is_closed() -> None:
+    """The fenced member's commits would be refused: shutdown skips them (even with a record done) and
+    closes the client."""
+    kafka = KafkaStub([fatal(FENCED)])
+    fenced = consumer(kafka)
+    state = PartitionState("trading.signals.generated", 0)
+    done = Job(RawRecord("trading.signals.generated", 0, 5, None, b"", (), 0))
+    state.add(done)
+    state.complete(done)
+    fenced._partitions[("trading.signals.generated", 0)] = state
+
+    with pytest.raises(FatalConsumerError):
+        fenced.run(install_signal_handlers=False, max_seconds=30)
+
+    assert ["close"] == kafka.calls
+
+
+def test_an_instance_id_still_held_by_another_member_says_so() -> None:
+    """UNRELEASED_INSTANCE_ID (the new consumer protocol refusing a second member) has its own reason."""
+    text = "Fatal error: Broker: The instance ID is still used by another member in the consumer group"
+    kafka = KafkaStub([fatal(text)])
+
+    with pytest.raises(FatalConsumerError, match=re.escape("group.instance.id 'risk-1' is still held")) as raised:
+        consumer(kafka).run(install_signal_handlers=False, max_seconds=30)
+
+    assert "instance-id-in-use" == raised.value.reason
+
+
+def test_any_other_fatal_error_stops_run_with_librdkafkas_text() -> None:
+    """A fatal error of another kind stops run() too, quoting librdkafka."""
+    kafka = KafkaStub([fatal("Fatal error: Local: Inconsistent state")])
+
+    with pytest.raises(
+        FatalConsumerError,
+        match=re.escape("consumer 'risk' of group 'risk' stopped on a fatal Kafka error: Fatal error: Local: Incons"),
+    ) as raised:
+        consumer(kafka).run(install_signal_handlers=False, max_seconds=30)
+
+    assert "fatal" == raised.value.reason
+
+
+def test_a_non_fatal_error_is_logged_and_the_loop_goes_on() -> None:
+    """A transient client error (a broker going away) does not stop the consumer."""
+    transient = confluent_kafka.Message(
+        error=confluent_kafka.KafkaError(confluent_kafka.KafkaError._TRANSPORT, "broker down")
+    )
+    kafka = KafkaStub([transient])
+
+    stats = consumer(kafka).run(install_signal_handlers=False, max_seconds=0.3)
+
+    assert (0, ["close"]) == (stats.received, kafka.calls)
