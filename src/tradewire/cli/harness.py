@@ -51,7 +51,7 @@ def list_scenarios() -> None:
     help="Where report.json, report.html, journals and logs go (a folder per scenario).",
 )
 @click.option("--bootstrap", default=None, help="Use this Kafka instead of starting one (no broker scenarios).")
-@click.option("--registry", default=None, help="With --bootstrap: the registry URL.")
+@click.option("--registry", default=None, help="With --bootstrap: the registry URL (default: http://127.0.0.1:8081).")
 @click.option(
     "--timeout", type=click.FloatRange(min=10), default=180.0, show_default=True, help="Seconds a scenario may take."
 )
@@ -92,9 +92,7 @@ def run(state: CliState, /, scenarios: tuple[str, ...], report_dir: Path, **sett
 
     with bar:
         results = run_scenarios(options, say=bar.console.print, progress=progress)
-    out = console_out()
-    if not out.is_terminal:
-        out.width = max(out.width, 150)  # logs and CI: the ledger on one line per hop
+    out = console_out()  # outside a terminal as wide as the ledger needs: one line per hop
     for result in results:
         reports.render_text(result, out)
         out.print(f"report: {result['paths']['html']} (and report.json beside it)")
