@@ -11,6 +11,7 @@ $venv/ruff check .
 $venv/ruff format --check .
 echo "== mypy"
 $venv/mypy
+$venv/mypy examples
 echo "== generated contracts are fresh"
 $venv/tradewire generate --check
 echo "== pytest (unit, conformance, integration; Kafka and the dev registry start and stop with the session)"
