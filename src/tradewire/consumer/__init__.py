@@ -285,7 +285,7 @@ class Consumer:
                 for name in (dlq_topic(topic, self.group), replay_topic(topic, self.group))
             ],
         )
-        self._kafka = confluent_kafka.Consumer(self.settings.librdkafka())
+        self._kafka = confluent_kafka.Consumer(self.settings.librdkafka(self.topics))
         self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
 
     def _poll_once(self) -> None:
@@ -318,7 +318,7 @@ class Consumer:
         """The error that stops `run()` after librdkafka reported a fatal one: the client cannot go on, so
         nothing is committed (the partitions' next owner handles the uncommitted records again)."""
         self._failed_for_good = True
-        text, instance, group = error.str(), self.settings.group_instance_id, self.group
+        text, instance, group = error.str(), self.settings.group_instance_id(self.topics), self.group
         lowered = text.lower()
         if "fenced" in lowered:
             reason = "fenced"
