@@ -108,13 +108,17 @@ def wait_until(path: Path, count: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while len({event for event, _ in lines(path)}) < count:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{path}: {len(lines(path))} of {count} events after {timeout:g} s")
+            log = path.parent / "consumer.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{path}: {len(lines(path))} of {count} events after {timeout:g} s\n{tail}")
         time.sleep(0.05)
 
 
 def run_consumer(settings: dict[str, object], out: Path, work: float) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", CHILD, json.dumps(settings), str(out), str(work)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (out.parent / "consumer.log").open("ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -146,11 +150,8 @@ def main(argv: list[str]) -> int:
         stack(Path(temporary) / "stack") as (bootstrap, registry),
     ):
         prefix = f"b{uuid.uuid4().hex[:8]}."
-        for future in (
-            AdminClient({"bootstrap.servers": bootstrap})
-            .create_topics([NewTopic(prefix + SignalGenerated.TOPIC, 2, 1)])
-            .values()
-        ):
+        admin = AdminClient({"bootstrap.servers": bootstrap})  # alive until the futures resolve
+        for future in admin.create_topics([NewTopic(prefix + SignalGenerated.TOPIC, 2, 1)]).values():
             future.result(30)
         producer = Producer(
             ProducerSettings(

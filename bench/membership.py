@@ -93,9 +93,10 @@ def config_for(variant: str, bootstrap: str, group: str, instance: str) -> dict[
 class Feed:
     """Writes a record to each partition of a topic in turn, every 10 ms, until closed."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, partitions: int) -> None:
         self.producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
         self.topic = topic
+        self.partitions = partitions
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -103,7 +104,7 @@ class Feed:
     def _run(self) -> None:
         index = 0
         while not self.stopping.wait(0.01):
-            self.producer.produce(self.topic, b"x", partition=index % 3)
+            self.producer.produce(self.topic, b"x", partition=index % self.partitions)
             self.producer.poll(0)
             index += 1
 
@@ -145,13 +146,18 @@ def finish(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
+def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # alive until the futures resolve
+    for future in admin.create_topics([NewTopic(topic, partitions, 1)]).values():
+        future.result(30)
+
+
 def kill_and_restart(bootstrap: str, variant: str, work: Path, rounds: int, wait: float) -> list[dict[str, Any]]:
     """Rounds of SIGKILL + restart 1 s later, same configuration; the figures of each."""
     topic, group = f"bench-{uuid.uuid4().hex[:8]}", f"bench-{variant}-{uuid.uuid4().hex[:8]}"
-    for future in AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, 3, 1)]).values():
-        future.result(30)
+    create_topic(bootstrap, topic, 3)
     config = config_for(variant, bootstrap, group, "bench-1")
-    feed = Feed(bootstrap, topic)
+    feed = Feed(bootstrap, topic, 3)
     results: list[dict[str, Any]] = []
     try:
         for round_ in range(rounds):
@@ -159,7 +165,8 @@ def kill_and_restart(bootstrap: str, variant: str, work: Path, rounds: int, wait
             killed = spawn(config, before, topic)
             if wait_for(before, "record", wait) is None:
                 killed.kill()
-                results.append({"note": f"never consumed: {[e for e in events(before) if e['k'] == 'error'][:1]}"})
+                errors = [e["text"] for e in events(before) if e["k"] == "error"]
+                results.append({"note": f"refused: {errors[0][:100]}" if errors else "never consumed"})
                 continue
             time.sleep(2.0)
             killed.kill()
@@ -176,7 +183,7 @@ def kill_and_restart(bootstrap: str, variant: str, work: Path, rounds: int, wait
                     "assigned_seconds": None if assigned is None else assigned["t"] - restarted_at,
                     "first_record_seconds": None if record is None else record["t"] - restarted_at,
                     "gap_seconds": None if record is None else record["t"] - last,
-                    "note": "" if record is not None else f"nothing within {wait:g} s; {errors[:1] or 'no error'}",
+                    "note": "" if record is not None else (f"refused: {errors[0][:100]}" if errors else "nothing"),
                 }
             )
             finish(restarted)
@@ -189,9 +196,8 @@ def kill_and_restart(bootstrap: str, variant: str, work: Path, rounds: int, wait
 def stopped_for_good(bootstrap: str, variant: str, work: Path, wait: float) -> dict[str, Any]:
     """Two members; one is stopped with SIGTERM and not restarted: how long until the other has every partition."""
     topic, group = f"bench-{uuid.uuid4().hex[:8]}", f"bench-stop-{uuid.uuid4().hex[:8]}"
-    for future in AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, 4, 1)]).values():
-        future.result(30)
-    feed = Feed(bootstrap, topic)
+    create_topic(bootstrap, topic, 4)
+    feed = Feed(bootstrap, topic, 4)
     stays, leaves = work / f"stop-{variant}-stays.jsonl", work / f"stop-{variant}-leaves.jsonl"
     staying = spawn(config_for(variant, bootstrap, group, "bench-1"), stays, topic)
     try:
@@ -224,10 +230,9 @@ def stopped_for_good(bootstrap: str, variant: str, work: Path, wait: float) -> d
 def duplicate_instance(bootstrap: str, variant: str, work: Path, wait: float) -> dict[str, str]:
     """Two live members with one instance id: what each of them reports."""
     topic, group = f"bench-{uuid.uuid4().hex[:8]}", f"bench-dup-{uuid.uuid4().hex[:8]}"
-    for future in AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, 1, 1)]).values():
-        future.result(30)
+    create_topic(bootstrap, topic, 1)
     config = config_for(variant, bootstrap, group, "bench-1")
-    feed = Feed(bootstrap, topic)
+    feed = Feed(bootstrap, topic, 1)
     older_out, newer_out = work / f"dup-{variant}-older.jsonl", work / f"dup-{variant}-newer.jsonl"
     older = spawn(config, older_out, topic)
     try:

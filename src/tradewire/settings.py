@@ -11,23 +11,28 @@ what is allowed. Environment variables:
   TRADEWIRE_DEDUP_STORE         sqlite (default), redis://host:port/db, or none
   TRADEWIRE_STATE_DIR           where the SQLite idempotency store lives (default .tradewire/state)
   TRADEWIRE_TOPIC_PREFIX        prepended to every topic (environments sharing one cluster)
-  TRADEWIRE_INSTANCE_ID         this consumer's group.instance.id (default: `<agent>@<host name>`)
+  TRADEWIRE_INSTANCE_ID         this consumer's instance id (default: `<agent>.<host name>`)
 
 Recovery: both clients retry a lost broker connection at most `reconnect_backoff_max_ms` apart
 (1 s, not librdkafka's 10 s), so a restarted broker is found within about a second. A consumer is
 a *static* group member by default (`group.instance.id`): killed and restarted, it takes its
 partitions back at once instead of waiting `session_timeout_ms` for the old member to expire. Its
 instance id must be unique in its group: a second consumer with the same one fences the first,
-which stops with `FatalConsumerError`.
+which stops with `FatalConsumerError`. The group.instance.id it joins with is the instance id and a
+digest of the topics it subscribes to, because the broker hands a static member that rejoins its
+old assignment without looking at its subscription: a process restarted with other handlers must
+join as a new member, or it would never get the partitions of its new topics.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +52,9 @@ that the dead letter or replay of any record a default topic accepts (1,048,588 
 `tw.dlq.*` headers) can be written, and so can those of topics raised up to about 8 MiB. It caps
 single records only: batches stay capped by `batch.size` (1,000,000 bytes in both profiles), so
 batching and throughput are unchanged. A larger dead letter is written as a `too-large` reference."""
+INSTANCE_ID_MAX = 240
+"""Longest instance id: Kafka allows 249 characters for a group.instance.id, the topics' digest takes 9."""
+_INSTANCE_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{INSTANCE_ID_MAX}}}")
 RECONNECT_BACKOFF_MAX_MS = 1_000
 """Longest wait between two attempts to reach a broker that went away (librdkafka's default is 10 s)."""
 
@@ -148,8 +156,9 @@ class ConsumerSettings:
     never says it left. `dynamic`: no instance id; a member that stops leaves at once (on SIGTERM),
     a killed one is replaced only after `session_timeout_ms`, restarted or not."""
     instance_id: str | None = None
-    """The static member's `group.instance.id`, unique among the live consumers of the group and the
-    same across restarts of one instance; None: `<agent>@<host name>`."""
+    """The static member's instance id, unique among the live consumers of the group and the same
+    across restarts of one instance; None: `<agent>.<host name>`. Letters, digits, `.`, `_`, `-`
+    (Kafka's rule for the id); the consumer joins as `<instance id>.<digest of its topics>`."""
     session_timeout_ms: int = 10_000
     """How long the group waits for a silent member before handing its partitions to the others."""
     reconnect_backoff_max_ms: int = RECONNECT_BACKOFF_MAX_MS
@@ -165,22 +174,34 @@ class ConsumerSettings:
     def __post_init__(self) -> None:
         if self.membership not in ("static", "dynamic"):
             raise ConfigError(f"membership must be 'static' or 'dynamic', not {self.membership!r}")
-        if self.instance_id is not None and not self.instance_id.strip():
-            raise ConfigError("instance_id must not be empty (None derives it from the agent name and host)")
+        if self.instance_id is not None and not _INSTANCE_ID.fullmatch(self.instance_id):
+            raise ConfigError(
+                f"instance_id {self.instance_id!r} must be 1 to {INSTANCE_ID_MAX} letters, digits, '.', '_' or '-' "
+                "(None derives it from the agent name and host)"
+            )
         _require_positive(self, "session_timeout_ms")
         _require_positive(self, "reconnect_backoff_max_ms")
         if not self.dedup_flush_seconds >= 0:
             raise ConfigError(f"dedup_flush_seconds must be 0 or more, not {self.dedup_flush_seconds!r}")
 
-    @property
-    def group_instance_id(self) -> str | None:
-        """The `group.instance.id` this consumer joins with (None for a dynamic member)."""
+    def group_instance_id(self, topics: Iterable[str] = ()) -> str | None:
+        """The `group.instance.id` of a consumer of `topics` (None for a dynamic member): the instance id
+        (or `<agent>.<host name>`, other characters made `_`), then `.` and 8 hex digits of a digest of
+        the sorted topics when there are any."""
         if self.membership == "dynamic":
             return None
-        return self.instance_id if self.instance_id is not None else f"{self.agent}@{socket.gethostname()}"
+        if self.instance_id is not None:
+            base = self.instance_id
+        else:
+            base = re.sub(r"[^A-Za-z0-9._-]", "_", f"{self.agent}.{socket.gethostname()}")[:INSTANCE_ID_MAX]
+        subscribed = sorted(set(topics))
+        if not subscribed:
+            return base
+        digest = hashlib.sha256("\n".join(subscribed).encode()).hexdigest()[:8]
+        return f"{base}.{digest}"
 
-    def librdkafka(self) -> dict[str, Any]:
-        """The librdkafka configuration: manual commits after processing."""
+    def librdkafka(self, topics: Iterable[str] = ()) -> dict[str, Any]:
+        """The librdkafka configuration of a consumer of `topics`: manual commits after processing."""
         config: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "group.id": self.group,
@@ -196,7 +217,7 @@ class ConsumerSettings:
             "fetch.wait.max.ms": 10,
             "logger": KAFKA_LOG,
         }
-        instance = self.group_instance_id
+        instance = self.group_instance_id(topics)
         if instance is not None:
             config["group.instance.id"] = instance
         config.update(self.extra)

@@ -1,6 +1,7 @@
 """Static group membership: a consumer killed and restarted with the same instance id takes its
-partitions back at once, and two live consumers with one instance id end with a clear error in
-the older one instead of splitting the partitions or fighting over them."""
+partitions back at once, a restart with other handlers gets the partitions of its new topics, and
+two live consumers with one instance id end with a clear error in the older one instead of
+splitting the partitions or fighting over them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from consumer_support import create_topics, producer, wait_for
 from consumer_support import signal as make_signal
 
 from tradewire.consumer import Consumer, MessageContext
-from tradewire.contracts import SignalGenerated
+from tradewire.contracts import OrderPlaced, OrderSide, OrderType, SignalGenerated, TimeInForce
+from tradewire.dlq import replay_topic
 from tradewire.errors import FatalConsumerError
 from tradewire.settings import ConsumerSettings
 
@@ -39,6 +41,23 @@ def member_settings(bootstrap: str, registry: str, prefix: str, group: str, stat
         "topic_prefix": prefix,
         "state_dir": str(state),
     }
+
+
+def make_order() -> OrderPlaced:
+    """An order for the handler of the restarted consumer's new topic."""
+    cause = make_signal("SOL-USD", 2)
+    return OrderPlaced(
+        symbol=cause.symbol,
+        order_id=uuid.uuid4(),
+        client_order_id="c1",
+        venue="v",
+        signal_id=cause.metadata.event_id,
+        side=OrderSide.BUY,
+        order_type=OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        quantity=cause.reference_price,
+        placed_at=cause.expires_at,
+    )
 
 
 def handled_by(out: Path) -> list[tuple[str, int]]:
@@ -95,11 +114,13 @@ def test_a_killed_consumer_restarted_with_its_instance_id_takes_its_partition_ba
             second.send_signal(signal.SIGTERM)
             second.wait(60)
     sender.close()
+    topic = prefix + SignalGenerated.TOPIC
+    joined_as = ConsumerSettings(**settings).group_instance_id([topic, replay_topic(topic, group)])  # type: ignore[arg-type]
     handled = handled_by(out)
     assert (first.pid, before.metadata.event_id) == (handled[0][1], uuid.UUID(handled[0][0]))
     assert (str(after.metadata.event_id), second.pid) == handled[-1]
     assert {str(before.metadata.event_id), str(after.metadata.event_id)} == {event for event, _ in handled}
-    assert [("recorder-1", [0])] == members
+    assert [(joined_as, [0])] == members
 
 
 class Running:
@@ -155,11 +176,48 @@ def test_a_second_live_consumer_with_the_same_instance_id_stops_the_older_one_wi
         newer.thread.join(60)
     sender.close()
     assert isinstance(older.error, FatalConsumerError), older.error
-    assert ("fenced", group, "recorder-1") == (older.error.reason, older.error.group, older.error.instance_id)
+    joined_as = older.consumer.settings.group_instance_id(older.consumer.topics)
+    assert joined_as is not None and joined_as.startswith("recorder-1.")
+    assert ("fenced", group, joined_as) == (older.error.reason, older.error.group, older.error.instance_id)
     message = str(older.error)
-    assert f"another consumer joined group {group!r} with the same group.instance.id 'recorder-1'" in message
+    assert f"another consumer joined group {group!r} with the same group.instance.id {joined_as!r}" in message
     assert "TRADEWIRE_INSTANCE_ID" in message
     assert newer.error is None
     assert not newer.thread.is_alive()
     assert "newer" == handled[-1][0]
-    assert [("recorder-1", [0])] == members
+    assert [(joined_as, [0])] == members
+
+
+def test_a_consumer_restarted_with_another_handler_gets_the_partitions_of_its_new_topic(
+    kafka_bootstrap: str, registry_url: str, unique: str, tmp_path: Path
+) -> None:
+    """A static member that left without a word and comes back with one more handler (same instance id)
+    handles events of the new topic: it joins as a new member instead of getting its old assignment back."""
+    prefix = f"t{unique}."
+    group = f"g{unique}"
+    create_topics(kafka_bootstrap, 1, prefix + SignalGenerated.TOPIC, prefix + OrderPlaced.TOPIC)
+    sender = producer(kafka_bootstrap, registry_url, prefix)
+    settings = {**member_settings(kafka_bootstrap, registry_url, prefix, group, tmp_path), "session_timeout_ms": 6_000}
+    handled: list[tuple[str, str]] = []
+
+    def member(name: str, *event_types: type[SignalGenerated] | type[OrderPlaced]) -> Consumer:
+        consumer = Consumer(ConsumerSettings(**settings))  # type: ignore[arg-type]
+        for event_type in event_types:
+            consumer.add_handler(event_type, lambda event, ctx: handled.append((name, type(event).__name__)))
+        return consumer
+
+    before = Running(member("before", SignalGenerated))
+    sender.send(make_signal("SOL-USD", 1)).result(timeout=30)
+    wait_for(lambda: ("before", "SignalGenerated") in handled, 60, "the first process to handle a signal")
+    before.consumer.stop()  # a static member leaves no word: the group keeps it until its session ends
+    before.thread.join(60)
+    after = Running(member("after", SignalGenerated, OrderPlaced))
+    try:
+        sender.send(make_order()).result(timeout=30)
+        wait_for(lambda: ("after", "OrderPlaced") in handled, 60, "the restarted process to handle an order")
+    finally:
+        after.consumer.stop()
+        after.thread.join(60)
+    sender.close()
+    assert (None, None) == (before.error, after.error)
+    assert ("after", "OrderPlaced") == handled[-1]

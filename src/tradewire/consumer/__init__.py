@@ -329,7 +329,10 @@ class Consumer:
             ],
         )
         # A topic created after subscribe is found at the next metadata refresh (see tradewire.topics.watch).
-        kafka_config = {"topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS, **self.settings.librdkafka()}
+        kafka_config = {
+            "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
+            **self.settings.librdkafka(self.topics),
+        }
         self._kafka = confluent_kafka.Consumer(kafka_config)
         self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
         # A handler's topic that does not exist is logged (naming `tradewire topics apply`) until it appears.
@@ -371,7 +374,7 @@ class Consumer:
         """The error that stops `run()` after librdkafka reported a fatal one: the client cannot go on, so
         nothing is committed (the partitions' next owner handles the uncommitted records again)."""
         self._failed_for_good = True
-        text, instance, group = error.str(), self.settings.group_instance_id, self.group
+        text, instance, group = error.str(), self.settings.group_instance_id(self.topics), self.group
         lowered = text.lower()
         if "fenced" in lowered:
             reason = "fenced"

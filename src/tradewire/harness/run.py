@@ -496,7 +496,7 @@ def _recovery(
     """The delivery gap of each injected fault on each hop it affects, and the scenario's recovery targets."""
     gaps: list[dict[str, Any]] = []
     targets: list[dict[str, Any]] = []
-    ends = [at for at, _, _ in run.injected[1:]] + [stopped_at]
+    ends = [at for at, _, _ in run.injected[1:]] + ([stopped_at] if run.injected else [])
     for (at, fault, label), window_end in zip(run.injected, ends, strict=True):
         found = fault_gaps(observations, affected_hops(fault.action, fault.target), at, window_end)
         undone = run.undone.get(fault)

@@ -13,10 +13,30 @@ from tradewire.settings import ConsumerSettings, ProducerSettings
 
 
 def test_a_consumer_is_a_static_member_named_after_its_agent_and_host_by_default() -> None:
-    """Without an instance id the consumer joins with group.instance.id `<agent>@<host name>`."""
+    """Without an instance id the consumer's instance id is `<agent>.<host name>`."""
     config = ConsumerSettings(agent="risk", group="risk").librdkafka()
 
-    assert f"risk@{socket.gethostname()}" == config["group.instance.id"]
+    assert f"risk.{socket.gethostname()}" == config["group.instance.id"]
+
+
+def test_the_joined_instance_id_carries_a_digest_of_the_subscribed_topics() -> None:
+    """The same topics in any order give the same group.instance.id; other topics another one (the broker
+    would otherwise hand a restart with new handlers its old assignment)."""
+    settings = ConsumerSettings(agent="risk", group="risk", instance_id="risk-1")
+
+    same = settings.librdkafka(["b", "a"])["group.instance.id"]
+    again = settings.librdkafka(["a", "b", "a"])["group.instance.id"]
+    other = settings.librdkafka(["a", "b", "c"])["group.instance.id"]
+
+    assert re.fullmatch(r"risk-1\.[0-9a-f]{8}", same)
+    assert (same, True) == (again, other != same and other.startswith("risk-1."))
+
+
+def test_characters_kafka_refuses_in_an_instance_id_are_replaced_in_the_derived_one() -> None:
+    """An agent name with a space or a slash still gives a valid id: those characters become `_`."""
+    instance = ConsumerSettings(agent="risk agent/1", group="risk").group_instance_id()
+
+    assert f"risk_agent_1.{socket.gethostname()}" == instance
 
 
 def test_the_instance_id_comes_from_the_environment_or_the_dotted_key() -> None:
@@ -93,7 +113,16 @@ def test_librdkafka_keys_of_reconnects_and_retries_pass_through() -> None:
         pytest.param(
             {"membership": "sticky"}, "membership must be 'static' or 'dynamic', not 'sticky'", id="membership"
         ),
-        pytest.param({"instance_id": " "}, "instance_id must not be empty", id="empty-instance-id"),
+        pytest.param(
+            {"instance_id": ""},
+            "instance_id '' must be 1 to 240 letters, digits, '.', '_' or '-' (None derives it from",
+            id="empty-instance-id",
+        ),
+        pytest.param(
+            {"instance_id": "risk@host"},
+            "instance_id 'risk@host' must be 1 to 240 letters, digits, '.', '_' or '-'",
+            id="instance-id-with-an-at-sign",
+        ),
         pytest.param(
             {"session_timeout_ms": 0},
             "session_timeout_ms must be a positive whole number of milliseconds, not 0",
