@@ -26,8 +26,10 @@ never exceeded.
 
 Handled event ids become durable in the idempotency store within `dedup_flush_seconds` (50 ms):
 a process killed before that handles those records again after its restart, so handlers' side
-effects must be idempotent by `event_id`. A fatal error of the Kafka client (this consumer was
-fenced by another one with the same `group.instance.id`) stops `run()` with `FatalConsumerError`.
+effects must be idempotent by `event_id`. A fatal error of the Kafka client stops `run()` with
+`FatalConsumerError`, except a first fencing, which a static member whose session timed out
+inflicts on itself: the consumer then rejoins with a new client (see `Consumer._on_fatal`); fenced
+again within a minute, another consumer shares its `group.instance.id`, and it stops.
 """
 
 from __future__ import annotations
@@ -102,6 +104,9 @@ E = TypeVar("E", bound=Event)
 _VALUE = operator.itemgetter(1)
 BATCH_RECORDS = 500
 """Records handed to the handler worker at once (one thread switch per batch, not per record)."""
+FENCE_WINDOW_SECONDS = 60.0
+"""A consumer fenced out of its group rejoins once (a static member can fence itself, see `_on_fatal`);
+fenced again within this many seconds, another live consumer shares its instance id, and it stops."""
 Handler = Callable[[Any, MessageContext], object]
 log = logging.getLogger("tradewire.consumer")
 
@@ -237,6 +242,7 @@ class Consumer:
         self._remembered = False
         self._last_store_flush = time.monotonic()
         self._failed_for_good = False
+        self._last_fenced: float | None = None
         self._last_lag = 0.0
         self._random = random.Random()  # noqa: S311 - backoff jitter, not cryptography
 
@@ -328,13 +334,7 @@ class Consumer:
                 for name in (dlq_topic(topic, self.group), replay_topic(topic, self.group))
             ],
         )
-        # A topic created after subscribe is found at the next metadata refresh (see tradewire.topics.watch).
-        kafka_config = {
-            "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
-            **self.settings.librdkafka(self.topics),
-        }
-        self._kafka = confluent_kafka.Consumer(kafka_config)
-        self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self._connect()
         # A handler's topic that does not exist is logged (naming `tradewire topics apply`) until it appears.
         TopicWatch(
             self.settings.bootstrap_servers,
@@ -343,6 +343,16 @@ class Consumer:
             log=log,
             client_config=self.settings.extra,
         ).start()
+
+    def _connect(self) -> None:
+        """A librdkafka consumer joining the group with this consumer's settings, subscribed to its topics."""
+        # A topic created after subscribe is found at the next metadata refresh (see tradewire.topics.watch).
+        kafka_config = {
+            "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
+            **self.settings.librdkafka(self.topics),
+        }
+        self._kafka = confluent_kafka.Consumer(kafka_config)
+        self._kafka.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
 
     def _poll_once(self) -> None:
         assert self._kafka is not None
@@ -356,7 +366,8 @@ class Consumer:
             error = message.error()
             if error is not None:
                 if error.fatal() or error.code() == confluent_kafka.KafkaError._FATAL:
-                    raise self._fatal(error)
+                    self._on_fatal(error)
+                    return  # a new client joined: what the old one fetched belongs to partitions forgotten
                 if error.code() != confluent_kafka.KafkaError._PARTITION_EOF:
                     log.warning("consumer error: %s", error.str())
                 continue
@@ -369,6 +380,40 @@ class Consumer:
         self._maybe_commit()
         self._adjust_pauses()
         self._measure_lag()
+
+    def _on_fatal(self, error: confluent_kafka.KafkaError) -> None:
+        """librdkafka reported a fatal error: its client cannot go on. A first fencing within
+        FENCE_WINDOW_SECONDS is taken for a static member fencing itself, and the consumer rejoins
+        with a new client; anything else (fenced again, or another fatal error) stops `run()`.
+
+        A static member whose session timed out on its side (the coordinator unreachable longer than
+        `session_timeout_ms`, e.g. a broker restarting slowly) rejoins under a new member id with its
+        own instance id, and the coordinator then fences the old member id, which was its own:
+        librdkafka reports that as fatal (librdkafka issue 3437). A real second consumer with the
+        same instance id is fenced back by the rejoin, fences this one again, and this one stops."""
+        now = time.monotonic()
+        fenced = "fenced" in error.str().lower()
+        if not fenced or (self._last_fenced is not None and now - self._last_fenced < FENCE_WINDOW_SECONDS):
+            raise self._fatal(error)
+        self._last_fenced = now
+        log.warning(
+            "consumer %r was fenced out of group %r (%s); a static member whose session timed out (the "
+            "coordinator away longer than session.timeout.ms) fences itself when it rejoins, so it rejoins with "
+            "a new client; fenced again within %g s, it stops: then another consumer uses its instance id %r",
+            self.settings.agent,
+            self.group,
+            error.str(),
+            FENCE_WINDOW_SECONDS,
+            self.settings.group_instance_id(self.topics),
+        )
+        self.stats.rebalances += 1
+        self._forget(set(self._partitions))  # nothing is committed: the new client's partitions come again
+        if self._kafka is not None:  # its rebalance callbacks find no partition left to commit
+            try:
+                self._kafka.close()
+            except (confluent_kafka.KafkaException, RuntimeError) as closing:
+                log.debug("closing the fenced client: %s", closing)
+        self._connect()
 
     def _fatal(self, error: confluent_kafka.KafkaError) -> FatalConsumerError:
         """The error that stops `run()` after librdkafka reported a fatal one: the client cannot go on, so

@@ -9,6 +9,7 @@ from typing import Any
 import confluent_kafka
 import pytest
 
+import tradewire.consumer as consumer_module
 from tradewire.consumer import Consumer, MessageContext
 from tradewire.consumer.partitions import Job, PartitionState
 from tradewire.contracts import SignalGenerated
@@ -23,14 +24,19 @@ FENCED = (
 
 
 class KafkaStub:
-    """What the poll loop calls on librdkafka's consumer: hands out the given messages once, records the rest."""
+    """What the poll loop calls on librdkafka's consumer: hands out the given messages once, one per poll,
+    and records the other calls."""
 
     def __init__(self, messages: list[confluent_kafka.Message]) -> None:
         self.messages = messages
         self.calls: list[str] = []
 
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[confluent_kafka.Message]:
-        batch, self.messages = self.messages[:num_messages], self.messages[num_messages:]
+        """One message per poll (the loop's second, non-blocking call gets nothing), so each error is
+        seen by the client that is current when it comes."""
+        if num_messages > 1:
+            return []
+        batch, self.messages = self.messages[:1], self.messages[1:]
         return batch
 
     def commit(self, *args: Any, **kwargs: Any) -> None:
@@ -51,7 +57,12 @@ def consumer(kafka: KafkaStub, **changes: Any) -> Consumer:
     def start() -> None:
         made._kafka = kafka  # type: ignore[assignment]
 
+    def connect() -> None:  # a new client: here the same stub, which goes on handing out its messages
+        kafka.calls.append("connect")
+        made._kafka = kafka  # type: ignore[assignment]
+
     made._start = start  # type: ignore[method-assign]
+    made._connect = connect  # type: ignore[method-assign]
     return made
 
 
@@ -61,9 +72,37 @@ def fatal(text: str) -> confluent_kafka.Message:
     )
 
 
-def test_a_fenced_member_stops_run_with_an_error_naming_the_instance_id_and_the_way_out() -> None:
-    """FENCED_INSTANCE_ID (librdkafka's fatal error) ends run() with FatalConsumerError, reason "fenced"."""
+def test_a_member_fenced_once_rejoins_with_a_new_client_and_goes_on() -> None:
+    """A first FENCED_INSTANCE_ID (a static member whose session timed out fences itself when it rejoins)
+    closes the fenced client, forgets the partitions without committing, and joins with a new client."""
     kafka = KafkaStub([fatal(FENCED)])
+    fenced = consumer(kafka)
+    state = PartitionState("trading.signals.generated", 0)
+    done = Job(RawRecord("trading.signals.generated", 0, 5, None, b"", (), 0))
+    state.add(done)
+    state.complete(done)
+    fenced._partitions[("trading.signals.generated", 0)] = state
+
+    stats = fenced.run(install_signal_handlers=False, max_seconds=0.3)
+
+    assert (1, {}, ["close", "connect", "close"]) == (stats.rebalances, fenced._partitions, kafka.calls)
+
+
+def test_a_member_fenced_again_after_the_window_rejoins_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a second fencing within FENCE_WINDOW_SECONDS stops the consumer: one a window later rejoins."""
+    monkeypatch.setattr(consumer_module, "FENCE_WINDOW_SECONDS", 0.0)
+    kafka = KafkaStub([fatal(FENCED), fatal(FENCED)])
+
+    stats = consumer(kafka).run(install_signal_handlers=False, max_seconds=0.3)
+
+    assert (2, ["close", "connect", "close", "connect", "close"]) == (stats.rebalances, kafka.calls)
+
+
+def test_a_member_fenced_twice_stops_run_with_an_error_naming_the_instance_id_and_the_way_out() -> None:
+    """FENCED_INSTANCE_ID again within FENCE_WINDOW_SECONDS of the first (another live consumer has the same
+    instance id: the rejoin fenced it back, and it fenced this one again) ends run() with FatalConsumerError,
+    reason "fenced"."""
+    kafka = KafkaStub([fatal(FENCED), fatal(FENCED)])
     fenced = consumer(kafka)
     joined_as = fenced.settings.group_instance_id(fenced.topics)
 
@@ -85,9 +124,9 @@ def test_a_fenced_member_stops_run_with_an_error_naming_the_instance_id_and_the_
 
 
 def test_after_a_fatal_error_nothing_is_committed_and_the_client_is_closed() -> None:
-    """The fenced member's commits would be refused: shutdown skips them (even with a record done) and
+    """A client with a fatal error cannot commit: shutdown skips the commit (even with a record done) and
     closes the client."""
-    kafka = KafkaStub([fatal(FENCED)])
+    kafka = KafkaStub([fatal("Fatal error: Local: Inconsistent state")])
     fenced = consumer(kafka)
     state = PartitionState("trading.signals.generated", 0)
     done = Job(RawRecord("trading.signals.generated", 0, 5, None, b"", (), 0))
