@@ -77,7 +77,9 @@ def run(seconds: float | None, fail_on: set[str]) -> int:
         ctx.send(
             SignalRiskAssessed(
                 metadata=EventMetadata(
-                    event_id=uuid.uuid4(),
+                    # derived from the signal's id: if this handler runs twice (at-least-once), the
+                    # assessment it sends has the same id both times and its consumers skip the second
+                    event_id=uuid.uuid5(signal.metadata.event_id, "risk-assessment"),
                     correlation_id=signal.metadata.correlation_id,
                     produced_at=datetime.datetime.now(datetime.UTC),
                     source_agent="risk",
