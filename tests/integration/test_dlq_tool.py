@@ -602,6 +602,26 @@ def test_ls_tells_open_from_replayed_and_replay_asks_before_replaying_any_again(
     assert (4, 0, 4) == ls_counts(scene.bootstrap, scene.dlq, capsys)
 
 
+def test_replay_from_a_pipe_takes_its_answer_and_refuses_naming_yes_when_there_is_none(
+    scene: DlqScene, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first replay asks; from a pipe that gives no answer it is refused with exit 2 naming --yes and
+    produces nothing (not an unexplained "aborted"); "n" aborts (exit 1); "y" replays."""
+    arguments = ["dlq", "replay", scene.dlq, "--bootstrap-servers", scene.bootstrap, "--key", "AAPL"]
+    target = replay_topic(scene.source, scene.group)
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert 2 == main(arguments)
+    assert "pass --yes to replay without asking" in " ".join(capsys.readouterr().err.split())
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert 1 == main(arguments)
+    nothing = len(read_topic(scene.bootstrap, target))
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert 0 == main(arguments)
+
+    assert (0, 2) == (nothing, len(read_topic(scene.bootstrap, target)))
+
+
 def test_show_and_replay_refuse_a_topic_that_is_not_a_dead_letter_topic(
     scene: DlqScene, capsys: pytest.CaptureFixture[str]
 ) -> None:

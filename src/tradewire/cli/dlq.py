@@ -489,7 +489,18 @@ def _confirm(report: ReplayReport) -> bool:
                 "pass --yes to replay them anyway, or --skip-replayed to leave them out"
             )
         question = f"{_replayed_before(report)}. {question} (--skip-replayed leaves those out)"
-    return click.confirm(question, abort=True, err=True)
+    try:
+        answer = click.confirm(question, err=True)
+    except click.Abort:  # no answer: end of input (or Ctrl-C)
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise click.UsageError(
+                "nobody answered the question (stdin is not a terminal and gave no answer): pass --yes to replay "
+                "without asking"
+            ) from None
+        raise
+    if not answer:
+        raise click.Abort
+    return True
 
 
 def _describe(letter: DeadLetter) -> str:
