@@ -18,7 +18,16 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from tradewire.config import DEFAULT_TOPIC_SETTINGS, TopicsConfig, TopicSettings
 from tradewire.consumer import Consumer, ConsumerStats
-from tradewire.contracts import EVENTS, EventMetadata, SignalDirection, SignalGenerated
+from tradewire.contracts import (
+    EVENTS,
+    EventMetadata,
+    OrderPlaced,
+    OrderSide,
+    OrderType,
+    SignalDirection,
+    SignalGenerated,
+    TimeInForce,
+)
 from tradewire.producer import Producer
 from tradewire.settings import ProducerSettings
 from tradewire.topics import ensure_contract_topics, events_of_contracts
@@ -80,6 +89,22 @@ def signal(symbol: str, index: int) -> SignalGenerated:
         reference_price=Decimal(index + 1),
         horizon_seconds=60,
         expires_at=now,
+    )
+
+
+def order_for(signal: SignalGenerated) -> OrderPlaced:
+    """A market order placed for `signal` (what the tests' handlers send, or send on their own)."""
+    return OrderPlaced(
+        symbol=signal.symbol,
+        order_id=uuid.uuid4(),
+        client_order_id="c1",
+        venue="v",
+        signal_id=signal.metadata.event_id,
+        side=OrderSide.BUY,
+        order_type=OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        quantity=signal.reference_price,
+        placed_at=signal.expires_at,
     )
 
 

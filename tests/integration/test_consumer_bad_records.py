@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaError
 from confluent_kafka import Producer as RawProducer
-from consumer_support import Background, create_topics, producer, read_all, wait_for
+from consumer_support import Background, create_topics, order_for, producer, read_all, wait_for
 from consumer_support import signal as make_signal
 from raw_headers import produce_with_raw_header_names
 from test_consumer_oversized import committed, settings
 
 from tradewire.cli import main
 from tradewire.consumer import Consumer, MessageContext
-from tradewire.contracts import OrderPlaced, OrderSide, OrderType, SignalGenerated, TimeInForce
+from tradewire.contracts import OrderPlaced, SignalGenerated
 from tradewire.dlq import dlq_topic, replay_topic
 from tradewire.errors import NonRetryableError
 from tradewire.metadata import cloudevent_headers
@@ -42,22 +41,6 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes 
             on_delivery=lambda error, _: failures.append(error) if error else None,
         )
     assert (0, []) == (raw.flush(30), failures)
-
-
-def order_for(signal: SignalGenerated) -> OrderPlaced:
-    """An order placed for `signal` (what the test handlers send)."""
-    return OrderPlaced(
-        symbol=signal.symbol,
-        order_id=uuid.uuid4(),
-        client_order_id="c1",
-        venue="v",
-        signal_id=signal.metadata.event_id,
-        side=OrderSide.BUY,
-        order_type=OrderType.MARKET,
-        time_in_force=TimeInForce.IOC,
-        quantity=signal.reference_price,
-        placed_at=signal.expires_at,
-    )
 
 
 def test_headers_tradewire_reads_that_are_unusable_never_fail_their_record(

@@ -15,11 +15,11 @@ import uuid
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
-from consumer_support import create_topics, producer, wait_for
+from consumer_support import create_topics, order_for, producer, wait_for
 from consumer_support import signal as make_signal
 
 from tradewire.consumer import Consumer, MessageContext
-from tradewire.contracts import OrderPlaced, OrderSide, OrderType, SignalGenerated, TimeInForce
+from tradewire.contracts import OrderPlaced, SignalGenerated
 from tradewire.dlq import replay_topic
 from tradewire.errors import FatalConsumerError
 from tradewire.settings import ConsumerSettings
@@ -41,23 +41,6 @@ def member_settings(bootstrap: str, registry: str, prefix: str, group: str, stat
         "topic_prefix": prefix,
         "state_dir": str(state),
     }
-
-
-def make_order() -> OrderPlaced:
-    """An order for the handler of the restarted consumer's new topic."""
-    cause = make_signal("SOL-USD", 2)
-    return OrderPlaced(
-        symbol=cause.symbol,
-        order_id=uuid.uuid4(),
-        client_order_id="c1",
-        venue="v",
-        signal_id=cause.metadata.event_id,
-        side=OrderSide.BUY,
-        order_type=OrderType.MARKET,
-        time_in_force=TimeInForce.IOC,
-        quantity=cause.reference_price,
-        placed_at=cause.expires_at,
-    )
 
 
 def handled_by(out: Path) -> list[tuple[str, int]]:
@@ -213,7 +196,7 @@ def test_a_consumer_restarted_with_another_handler_gets_the_partitions_of_its_ne
     before.thread.join(60)
     after = Running(member("after", SignalGenerated, OrderPlaced))
     try:
-        sender.send(make_order()).result(timeout=30)
+        sender.send(order_for(make_signal("SOL-USD", 2))).result(timeout=30)
         wait_for(lambda: ("after", "OrderPlaced") in handled, 60, "the restarted process to handle an order")
     finally:
         after.consumer.stop()
