@@ -165,16 +165,21 @@ def main(argv: list[str]) -> int:
         producer.close()
         print("| dedup_flush_seconds | handled twice after a SIGKILL (per round) | median | events/s without a kill |")
         print("| ---: | --- | ---: | ---: |")
+
+        def consumer_settings(folder: Path, flush: float) -> dict[str, object]:
+            """A fresh group's consumer settings, its state in `folder`, flushing every `flush` seconds."""
+            return {
+                "bootstrap_servers": bootstrap, "registry_url": registry, "agent": "bench",
+                "group": f"g{uuid.uuid4().hex[:8]}", "topic_prefix": prefix, "state_dir": str(folder),
+                "dedup_flush_seconds": flush,
+            }  # fmt: skip
+
         baseline = None
         for flush in flushes:
             twice = []
             for round_ in range(options.rounds):
                 folder = Path(temporary) / f"flush-{flush}-{round_}"
-                settings = {
-                    "bootstrap_servers": bootstrap, "registry_url": registry, "agent": "bench",
-                    "group": f"g{uuid.uuid4().hex[:8]}", "topic_prefix": prefix, "state_dir": str(folder),
-                    "dedup_flush_seconds": flush,
-                }  # fmt: skip
+                settings = consumer_settings(folder, flush)
                 out = folder / "handled.txt"
                 first = run_consumer(settings, out, work)
                 wait_until(out, options.events // 3, 300)
@@ -186,11 +191,7 @@ def main(argv: list[str]) -> int:
                 handled = lines(out)
                 twice.append(len(handled) - len({event for event, _ in handled}))
             folder = Path(temporary) / f"flush-{flush}-clean"
-            settings = {
-                "bootstrap_servers": bootstrap, "registry_url": registry, "agent": "bench",
-                "group": f"g{uuid.uuid4().hex[:8]}", "topic_prefix": prefix, "state_dir": str(folder),
-                "dedup_flush_seconds": flush,
-            }  # fmt: skip
+            settings = consumer_settings(folder, flush)
             out = folder / "handled.txt"
             clean = run_consumer(settings, out, work)
             wait_until(out, options.events, 300)
